@@ -1,0 +1,135 @@
+"""Server-side tables (meta.k8s.io/v1 Table), as ``kubectl get`` asks for them.
+
+The cells of a row are computed once per object version and kept with the
+cache entry, already encoded; only age columns are rendered per request,
+since their text moves with the clock.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+import orjson
+
+from server.cache import Entry
+from server.registry import Kind
+
+TABLE_HEAD = b'{"kind":"Table","apiVersion":"meta.k8s.io/v1","metadata":'
+
+
+def human_duration(seconds: float) -> str:
+    """Kubernetes' duration.HumanDuration: how kubectl prints an age."""
+    if seconds < -1:
+        return "<invalid>"
+    if seconds < 0:
+        return "0s"
+    s = int(seconds)
+    if s < 120:
+        return f"{s}s"
+    minutes = s // 60
+    if minutes < 10:
+        rest = s % 60
+        return f"{minutes}m{rest}s" if rest else f"{minutes}m"
+    if minutes < 180:
+        return f"{minutes}m"
+    hours = minutes // 60
+    if hours < 8:
+        rest = minutes % 60
+        return f"{hours}h{rest}m" if rest else f"{hours}h"
+    if hours < 48:
+        return f"{hours}h"
+    if hours < 24 * 8:
+        rest = hours % 24
+        return f"{hours // 24}d{rest}h" if rest else f"{hours // 24}d"
+    if hours < 24 * 365 * 2:
+        return f"{hours // 24}d"
+    if hours < 24 * 365 * 8:
+        days = hours // 24
+        rest = days % 365
+        return f"{days // 365}y{rest}d" if rest else f"{days // 365}y"
+    return f"{hours // 24 // 365}y"
+
+
+def parse_timestamp(text: str) -> float | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def age(timestamp: object, now: float) -> str:
+    """An age cell: ``<unknown>`` when there is no time, as kubectl prints it."""
+    when = parse_timestamp(timestamp) if isinstance(timestamp, str) else None
+    return "<unknown>" if when is None else human_duration(now - when)
+
+
+class RowCache:
+    """Encoded cells and metadata of one entry, for one kind's columns."""
+
+    __slots__ = ("cells", "ages", "metadata", "revision")
+
+    def __init__(self, kind: Kind, entry: Entry):
+        obj = entry.object()
+        columns = kind.columns()
+        self.cells: list[bytes] = []
+        self.ages: list[str | None] = []
+        for column in columns:
+            value = _cell(column, obj)
+            if column.age and value is None:
+                value = ""
+            self.ages.append(value if column.age else None)
+            self.cells.append(b"" if column.age else orjson.dumps(value))
+        self.metadata = orjson.dumps(obj.get("metadata", {}))
+        self.revision = entry.revision
+
+    def encode(self, now: float, include: str, entry: Entry, api_version: str,
+               kind_name: str) -> bytes:
+        cells = [
+            orjson.dumps(age(a, now)) if a is not None else c
+            for c, a in zip(self.cells, self.ages)
+        ]
+        row = b'{"cells":[' + b",".join(cells) + b"]"
+        if include == "Object":
+            row += b',"object":' + entry.data
+        elif include != "None":
+            row += (b',"object":{"kind":"PartialObjectMetadata",'
+                    b'"apiVersion":"meta.k8s.io/v1","metadata":' + self.metadata
+                    + b"}")
+        return row + b"}"
+
+
+def _cell(column, obj: dict) -> object:
+    try:
+        value = column.cell(obj)
+    except (KeyError, IndexError, TypeError, ValueError):
+        value = "<none>" if not column.age else ""
+    return value
+
+
+def row_of(kind: Kind, entry: Entry) -> RowCache:
+    row = entry.row
+    if row is None or row.revision != entry.revision:
+        row = entry.row = RowCache(kind, entry)
+    return row
+
+
+def column_definitions(kind: Kind) -> bytes:
+    return orjson.dumps([c.definition() for c in kind.columns()])
+
+
+def table(kind: Kind, entries, list_meta: dict, include: str = "Metadata",
+          headers: bool = True) -> bytes:
+    """A Table of ``entries``; ``headers`` False leaves out the column
+    definitions, as kube-apiserver does after the first event of a watch."""
+    now = time.time()
+    rows = [row_of(kind, e).encode(now, include, e, kind.api_version, kind.kind)
+            for e in entries]
+    body = TABLE_HEAD + orjson.dumps(list_meta)
+    if headers:
+        body += b',"columnDefinitions":' + column_definitions(kind)
+    else:
+        body += b',"columnDefinitions":null'
+    return body + b',"rows":[' + b",".join(rows) + b"]}"
