@@ -1,0 +1,237 @@
+"""The API server as an aiohttp application: routes, middleware, lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import orjson
+from aiohttp import web
+
+from server import discovery, handlers, objects
+from server.auth import TokenAuthenticator
+from server.cache import Cache
+from server.errors import APIError, InternalError, MethodNotAllowed, NotFound
+from server.registry import RegistryOptions, default_registry
+from server.resources import SYSTEM_NAMESPACES, Resources
+from server.store import open_store
+from server.store.sqlite import ensure_data_dir
+
+log = logging.getLogger(__name__)
+
+# Paths anyone may read, as kube-apiserver's system:public-info-viewer role.
+PUBLIC_PATHS = ("/livez", "/readyz", "/healthz", "/version")
+
+
+@dataclass
+class ServerOptions:
+    data_dir: str
+    address: str = "127.0.0.1"
+    port: int = 8080
+    token_file: str | None = None
+    tls_cert_file: str | None = None
+    tls_private_key_file: str | None = None
+    service_cluster_ip_range: str = "10.0.0.0/24"
+    watch_bookmark_interval: float = 60.0
+    keep_revisions: int = 1000
+    keep_seconds: float = 300.0
+    compact_interval: float = 30.0
+
+
+class APIServer:
+    """The server's state: registry, store, cache and the verbs over them."""
+
+    def __init__(self, options: ServerOptions):
+        self.options = options
+        self.registry = default_registry(
+            RegistryOptions(options.service_cluster_ip_range))
+        self.db_path = ensure_data_dir(options.data_dir)
+        self.store = open_store(
+            "sqlite", path=self.db_path, keep_revisions=options.keep_revisions,
+            keep_seconds=options.keep_seconds,
+            compact_interval=options.compact_interval)
+        self.cache = Cache(self.store, self.registry)
+        self.resources = Resources(self.registry, self.store, self.cache)
+        self.snapshots: OrderedDict = OrderedDict()
+        self.authenticator = (TokenAuthenticator.from_file(options.token_file)
+                              if options.token_file else None)
+        self._tasks: set[asyncio.Task] = set()
+        self.ready = False
+
+    async def start(self) -> None:
+        await self.store.start()
+        await self.cache.start()
+        services = self.registry.get("", "v1", "services")
+        for entry in self.cache.resource(services).entries.values():
+            services.restore(entry.object())
+        await self._bootstrap_namespaces()
+        for entry in self.cache.resource(self.resources.namespaces).entries.values():
+            if entry.fields.get("status.phase") == "Terminating":
+                self.finalize_namespace(entry.name)
+        self.ready = True
+
+    async def _bootstrap_namespaces(self) -> None:
+        kind = self.resources.namespaces
+        for name in SYSTEM_NAMESPACES:
+            entries = self.cache.resource(kind).entries
+            if f"/registry/namespaces/{name}" not in entries:
+                obj = {"apiVersion": "v1", "kind": "Namespace",
+                       "metadata": {"name": name}}
+                await self.resources.create(kind, "", obj)
+
+    async def stop_watches(self) -> None:
+        self.ready = False
+        await self.cache.stop()
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.store.close()
+        log.info("store closed at revision %d", self.store.current_revision())
+
+    def finalize_namespace(self, name: str) -> None:
+        """Empty a Terminating namespace, then remove it."""
+        from server.namespaces import finalize
+
+        # TODO: this belongs in the namespace controller (a client of the API),
+        # which does not exist yet; until then the server empties namespaces.
+        task = asyncio.create_task(finalize(self.resources, name))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+@web.middleware
+async def errors(request: web.Request, handler) -> web.StreamResponse:
+    """Render every failure as a Kubernetes Status, in one place."""
+    try:
+        return await handler(request)
+    except APIError as error:
+        if error.code >= 500:
+            log.error("%s %s: %s", request.method, request.path, error.message)
+        return _status_response(error)
+    except web.HTTPNotFound:
+        return _status_response(
+            NotFound("the server could not find the requested resource"))
+    except web.HTTPMethodNotAllowed:
+        return _status_response(MethodNotAllowed(
+            "the server does not allow this method on the requested resource"))
+    except web.HTTPRequestEntityTooLarge:
+        return _status_response(objects._too_large())
+    except (asyncio.CancelledError, ConnectionResetError):
+        raise
+    except Exception:
+        log.exception("%s %s failed", request.method, request.path)
+        return _status_response(InternalError("an error on the server has "
+                                              "prevented the request from "
+                                              "succeeding"))
+
+
+def _status_response(error: APIError) -> web.Response:
+    response = web.Response(body=orjson.dumps(error.status()), status=error.code,
+                            content_type="application/json")
+    if error.code == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="kctl"'
+    return response
+
+
+@web.middleware
+async def authenticate(request: web.Request, handler) -> web.StreamResponse:
+    authenticator = request.app["api"].authenticator
+    if authenticator is not None and request.path not in PUBLIC_PATHS:
+        request["user"] = authenticator.authenticate(
+            request.headers.get("Authorization", ""))
+    return await handler(request)
+
+
+@web.middleware
+async def trace(request: web.Request, handler) -> web.StreamResponse:
+    response = await handler(request)
+    log.debug("%s %s %d", request.method, request.path_qs, response.status)
+    return response
+
+
+def _json(body: dict | None) -> web.Response:
+    if body is None:
+        raise NotFound("the server could not find the requested resource")
+    return web.Response(body=orjson.dumps(body), content_type="application/json")
+
+
+async def version(request: web.Request) -> web.Response:
+    return _json(discovery.version_info())
+
+
+async def health(request: web.Request) -> web.Response:
+    if not request.app["api"].ready:
+        return web.Response(text="not ready", status=503)
+    return web.Response(text="ok")
+
+
+async def api_versions(request: web.Request) -> web.Response:
+    return _json(discovery.api_versions(request.host))
+
+
+async def core_resources(request: web.Request) -> web.Response:
+    return _json(discovery.api_resource_list(request.app["api"].registry, "", "v1"))
+
+
+async def api_groups(request: web.Request) -> web.Response:
+    return _json(discovery.api_group_list(request.app["api"].registry))
+
+
+async def api_group(request: web.Request) -> web.Response:
+    registry = request.app["api"].registry
+    return _json(discovery.api_group(registry, request.match_info["group"]))
+
+
+async def group_resources(request: web.Request) -> web.Response:
+    info = request.match_info
+    return _json(discovery.api_resource_list(request.app["api"].registry,
+                                             info["group"], info["version"]))
+
+
+def build_app(api: APIServer) -> web.Application:
+    app = web.Application(middlewares=[errors, authenticate, trace],
+                          client_max_size=objects.MAX_BODY)
+    app["api"] = api
+    add = app.router.add_route
+    add("GET", "/version", version)
+    for path in ("/livez", "/readyz", "/healthz"):
+        add("GET", path, health)
+    add("GET", "/api", api_versions)
+    add("GET", "/api/v1", core_resources)
+    add("*", "/api/v1/{path:.+}", handlers.core_resource)
+    add("GET", "/apis", api_groups)
+    add("GET", "/apis/{group}", api_group)
+    add("GET", "/apis/{group}/{version}", group_resources)
+    add("*", "/apis/{group}/{version}/{path:.+}", handlers.group_resource)
+    _add_openapi(app)
+
+    async def start(app: web.Application) -> None:
+        await api.start()
+
+    async def shutdown(app: web.Application) -> None:
+        await api.stop_watches()
+
+    async def cleanup(app: web.Application) -> None:
+        await api.stop()
+
+    app.on_startup.append(start)
+    app.on_shutdown.append(shutdown)
+    app.on_cleanup.append(cleanup)
+    return app
+
+
+def _add_openapi(app: web.Application) -> None:
+    try:
+        from server import openapi_routes
+    except ImportError:  # TODO: remove once server/openapi.py lands
+        return
+    openapi_routes.add_routes(app)
+
+
+def pid_file(data_dir: str) -> str:
+    return os.path.join(data_dir, "server.pid")

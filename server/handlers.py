@@ -1,0 +1,309 @@
+"""HTTP handlers of the resource API: one entry point, one function per verb."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections import OrderedDict
+from typing import Callable
+
+import orjson
+from aiohttp import web
+
+from server import objects, tables
+from server.cache import Entry, ResourceCache, object_key
+from server.errors import BadRequest, Gone, MethodNotAllowed
+from server.request import (
+    RequestInfo,
+    check_acceptable,
+    parse_path,
+    query_bool,
+    query_int,
+    wants_table,
+)
+from server.selectors import parse_field_selector, parse_label_selector
+
+log = logging.getLogger(__name__)
+
+JSON = "application/json"
+# Paginated lists kept for their continue tokens, as snapshots of entries.
+SNAPSHOTS_KEPT = 64
+
+
+def respond(body: bytes, status: int = 200, warnings: list[str] = ()) -> web.Response:
+    response = web.Response(body=body, status=status, content_type=JSON)
+    for warning in warnings:
+        response.headers.add("Warning", f'299 - "{warning}"')
+    return response
+
+
+async def core_resource(request: web.Request) -> web.StreamResponse:
+    return await _dispatch(request, "", "v1")
+
+
+async def group_resource(request: web.Request) -> web.StreamResponse:
+    info = request.match_info
+    return await _dispatch(request, info["group"], info["version"])
+
+
+async def _dispatch(request: web.Request, group: str,
+                    version: str) -> web.StreamResponse:
+    api = request.app["api"]
+    segments = request.match_info["path"].split("/")
+    info = parse_path(api.registry, group, version, segments)
+    check_acceptable(request)
+    handler = _route(request.method, info, request)
+    return await handler(request, info)
+
+
+def _route(method: str, info: RequestInfo, request: web.Request) -> Callable:
+    sub = info.subresource
+    if info.watch or (method == "GET" and query_bool(request, "watch")):
+        if method != "GET":
+            raise MethodNotAllowed(f"the server does not allow this method on the "
+                                   f"requested resource")
+        from server.watch import watch
+
+        return watch
+    routes = {
+        ("GET", True): get_object, ("GET", False): list_objects,
+        ("POST", False): create_object,
+        ("PUT", True): update_object, ("PATCH", True): patch_object,
+        ("DELETE", True): delete_object, ("DELETE", False): delete_collection,
+    }
+    if sub == "binding" and method == "POST":
+        return bind_pod
+    if sub == "log" and method == "GET":
+        from server.logs import pod_log
+
+        return pod_log
+    if sub in ("binding", "log") or (sub and method in ("POST", "DELETE")):
+        handler = None
+    else:
+        handler = routes.get((method, bool(info.name)))
+    if handler is None:
+        raise MethodNotAllowed(
+            "the server does not allow this method on the requested resource")
+    return handler
+
+
+# Reads.
+
+async def get_object(request: web.Request, info: RequestInfo) -> web.Response:
+    api = request.app["api"]
+    entry = api.resources.entry(info.kind, info.namespace, info.name)
+    if wants_table(request):
+        meta = {"resourceVersion": str(entry.revision)}
+        include = request.query.get("includeObject", "Metadata")
+        return respond(tables.table(info.kind, [entry], meta, include))
+    return respond(entry.data)
+
+
+def selection(request: web.Request, info: RequestInfo) -> Callable | None:
+    """The filter of a list or watch's label and field selectors, or None."""
+    labels = parse_label_selector(request.query.get("labelSelector", ""))
+    fields = parse_field_selector(request.query.get("fieldSelector", ""), info.kind)
+    if labels.empty and fields.empty:
+        return None
+    if fields.empty:
+        return lambda e: labels.matches(e.labels)
+    if labels.empty:
+        return lambda e: fields.matches(e.fields)
+    return lambda e: labels.matches(e.labels) and fields.matches(e.fields)
+
+
+async def list_objects(request: web.Request, info: RequestInfo) -> web.Response:
+    api = request.app["api"]
+    resource = api.cache.resource(info.kind)
+    limit = query_int(request, "limit") or 0
+    token = request.query.get("continue", "")
+    if token:
+        entries, revision, start = _continued(api, resource, info, request, token)
+    else:
+        revision = api.cache.revision
+        entries = list(resource.select(info.namespace, selection(request, info)))
+        start = 0
+    page, next_token, remaining = entries[start:], "", None
+    if limit and len(page) > limit:
+        page = page[:limit]
+        remaining = len(entries) - start - limit
+        next_token = _remember(api, request, info, entries, revision, start + limit)
+    meta = {"resourceVersion": str(revision)}
+    if next_token:
+        meta["continue"] = next_token
+        meta["remainingItemCount"] = remaining
+    if wants_table(request):
+        include = request.query.get("includeObject", "Metadata")
+        return respond(tables.table(info.kind, page, meta, include))
+    head = orjson.dumps({"kind": f"{info.kind.kind}List",
+                         "apiVersion": info.kind.api_version, "metadata": meta})
+    body = head[:-1] + b',"items":[' + b",".join(e.data for e in page) + b"]}"
+    return respond(body)
+
+
+def _snapshot_id(request: web.Request, info: RequestInfo, revision: int) -> str:
+    return "|".join([info.kind.resource, info.kind.group, info.namespace,
+                     request.query.get("labelSelector", ""),
+                     request.query.get("fieldSelector", ""), str(revision)])
+
+
+def _remember(api, request: web.Request, info: RequestInfo, entries: list[Entry],
+              revision: int, offset: int) -> str:
+    """Keep the list for its next pages; the token names where to go on."""
+    snapshots: OrderedDict = api.snapshots
+    key = _snapshot_id(request, info, revision)
+    snapshots[key] = entries
+    snapshots.move_to_end(key)
+    while len(snapshots) > SNAPSHOTS_KEPT:
+        snapshots.popitem(last=False)
+    start = entries[offset].key
+    token = {"v": "meta.k8s.io/v1", "rv": revision, "start": start}
+    return base64.urlsafe_b64encode(orjson.dumps(token)).decode()
+
+
+def _continued(api, resource: ResourceCache, info: RequestInfo,
+               request: web.Request, token: str) -> tuple[list[Entry], int, int]:
+    """A later page: from the kept snapshot, else the store's history."""
+    try:
+        decoded = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        revision, start_key = int(decoded["rv"]), str(decoded["start"])
+    except (ValueError, KeyError, TypeError):
+        raise BadRequest(f"continue key is not valid: illegal base64 data")
+    entries = api.snapshots.get(_snapshot_id(request, info, revision))
+    if entries is None:
+        raise Gone(
+            "The provided continue parameter is too old to display a consistent "
+            "list result. You can start a new list without the continue parameter.")
+    keys = [e.key for e in entries]
+    import bisect
+
+    return entries, revision, bisect.bisect_left(keys, start_key)
+
+
+# Writes.
+
+def _dry_run(request: web.Request) -> bool:
+    values = request.query.getall("dryRun", [])
+    for value in values:
+        if value != "All":
+            raise BadRequest(f'unsupported dry run option "{value}": only "All" '
+                             "is supported")
+    return bool(values)
+
+
+async def _read_object(request: web.Request, info: RequestInfo) -> tuple[dict, list]:
+    body = await objects.read_body(request)
+    validation = request.query.get("fieldValidation")
+    if validation not in (None, "", "Ignore", "Warn", "Strict"):
+        raise BadRequest(f"fieldValidation parameter unsupported: {validation}")
+    return objects.decode_object(info.kind, body,
+                                 request.headers.get("Content-Type", ""),
+                                 validation)
+
+
+async def create_object(request: web.Request, info: RequestInfo) -> web.Response:
+    api = request.app["api"]
+    obj, warnings = await _read_object(request, info)
+    created = await api.resources.create(info.kind, info.namespace, obj,
+                                         _dry_run(request))
+    return respond(objects.encode(created), 201, warnings)
+
+
+async def update_object(request: web.Request, info: RequestInfo) -> web.Response:
+    api = request.app["api"]
+    obj, warnings = await _read_object(request, info)
+    updated = await api.resources.update(info.kind, info.namespace, info.name, obj,
+                                         info.subresource, _dry_run(request))
+    return respond(objects.encode(updated), 200, warnings)
+
+
+async def patch_object(request: web.Request, info: RequestInfo) -> web.Response:
+    api = request.app["api"]
+    body = await objects.read_body(request)
+    content_type = request.headers.get("Content-Type", "").split(";")[0].strip()
+    patched = await api.resources.patch(info.kind, info.namespace, info.name, body,
+                                        content_type, info.subresource,
+                                        _dry_run(request))
+    return respond(objects.encode(patched))
+
+
+async def _delete_options(request: web.Request) -> dict:
+    body = await objects.read_body(request)
+    options = objects.decode_json(body, JSON) if body.strip() else {}
+    if not isinstance(options, dict):
+        raise BadRequest("the body of a delete must be a DeleteOptions object")
+    grace = query_int(request, "gracePeriodSeconds")
+    if grace is not None:
+        options["gracePeriodSeconds"] = grace
+    if "propagationPolicy" in request.query:
+        options["propagationPolicy"] = request.query["propagationPolicy"]
+    policy = options.get("propagationPolicy")
+    if policy not in (None, "Orphan", "Background", "Foreground"):
+        raise BadRequest(f'propagationPolicy "{policy}" is not supported: use '
+                         "Orphan, Background or Foreground")
+    if "dryRun" in options and options["dryRun"] not in ([], ["All"]):
+        raise BadRequest("unsupported dry run option: only All is supported")
+    return options
+
+
+async def delete_object(request: web.Request, info: RequestInfo) -> web.Response:
+    api = request.app["api"]
+    options = await _delete_options(request)
+    dry_run = _dry_run(request) or options.get("dryRun") == ["All"]
+    obj, gone = await api.resources.delete(info.kind, info.namespace, info.name,
+                                           options, dry_run)
+    if info.kind.kind == "Namespace" and not gone and not dry_run:
+        api.finalize_namespace(info.name)
+    status = 200 if gone else 202
+    if info.kind.kind in ("Pod", "Namespace", "Service") or not gone:
+        return respond(objects.encode(obj), status)
+    meta = obj["metadata"]
+    body = {"kind": "Status", "apiVersion": "v1", "metadata": {},
+            "status": "Success",
+            "details": {"name": meta["name"], "kind": info.kind.resource,
+                        "uid": meta.get("uid")}}
+    if info.kind.group:
+        body["details"]["group"] = info.kind.group
+    return respond(objects.encode(body), status)
+
+
+async def delete_collection(request: web.Request, info: RequestInfo) -> web.Response:
+    api = request.app["api"]
+    options = await _delete_options(request)
+    dry_run = _dry_run(request)
+    resource = api.cache.resource(info.kind)
+    chosen = list(resource.select(info.namespace, selection(request, info)))
+    items = []
+    for entry in chosen:
+        try:
+            obj, _ = await api.resources.delete(info.kind, entry.namespace,
+                                                entry.name, options, dry_run)
+        except Exception as error:  # one object gone already is no failure
+            if getattr(error, "code", None) == 404:
+                continue
+            raise
+        items.append(obj)
+    body = {"kind": f"{info.kind.kind}List", "apiVersion": info.kind.api_version,
+            "metadata": {"resourceVersion": str(api.cache.revision)},
+            "items": items}
+    return respond(objects.encode(body))
+
+
+async def bind_pod(request: web.Request, info: RequestInfo) -> web.Response:
+    api = request.app["api"]
+    body = await objects.read_body(request)
+    binding = objects.decode_json(body, request.headers.get("Content-Type", ""))
+    if not isinstance(binding, dict):
+        raise BadRequest("the body of the request must be a Binding object")
+    name = (binding.get("metadata") or {}).get("name") or info.name
+    if name != info.name:
+        raise BadRequest(f"the name of the object ({name}) does not match the "
+                         f"name on the URL ({info.name})")
+    await api.resources.bind(info.kind, info.namespace, info.name, binding)
+    status = {"kind": "Status", "apiVersion": "v1", "metadata": {},
+              "status": "Success", "code": 201}
+    return respond(objects.encode(status), 201)
+
+
+def entry_key(info: RequestInfo) -> str:
+    return object_key(info.kind, info.namespace, info.name)

@@ -1,0 +1,88 @@
+"""pods/log: proxied to the node agent that runs the pod, as kube-apiserver
+proxies it to the kubelet's /containerLogs endpoint."""
+
+from __future__ import annotations
+
+import aiohttp
+from aiohttp import web
+
+from server.errors import APIError, BadRequest, NotFound, ServiceUnavailable
+from server.request import RequestInfo
+
+# Query parameters of a log request the kubelet understands.
+LOG_PARAMETERS = ("follow", "tailLines", "previous", "timestamps", "sinceSeconds",
+                  "sinceTime", "limitBytes")
+# Where a node agent says its endpoint listens, when not on its InternalIP.
+KUBELET_HOST_ANNOTATION = "kctl.dev/kubelet-host"
+
+
+def _container(pod: dict, name: str, requested: str) -> str:
+    spec = pod.get("spec", {})
+    containers = [c["name"] for c in spec.get("containers", [])]
+    others = [c["name"] for c in spec.get("initContainers", [])]
+    if not requested:
+        if len(containers) == 1:
+            return containers[0]
+        raise BadRequest(f"a container name must be specified for pod {name}, "
+                         f"choose one of: [{' '.join(containers)}]")
+    if requested not in containers + others:
+        raise BadRequest(f"container {requested} is not valid for pod {name}")
+    return requested
+
+
+def _endpoint(api, node_name: str) -> str:
+    nodes = api.registry.get("", "v1", "nodes")
+    try:
+        node = api.resources.entry(nodes, "", node_name).object()
+    except NotFound:
+        raise ServiceUnavailable(f'node "{node_name}" of this pod is not registered')
+    status = node.get("status", {})
+    port = status.get("daemonEndpoints", {}).get("kubeletEndpoint", {}).get("Port")
+    host = node["metadata"].get("annotations", {}).get(KUBELET_HOST_ANNOTATION)
+    if host is None:
+        host = next((a["address"] for a in status.get("addresses", [])
+                     if a.get("type") == "InternalIP"), None)
+    if not port or not host:
+        raise ServiceUnavailable(f'node "{node_name}" does not serve container logs')
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+async def pod_log(request: web.Request, info: RequestInfo) -> web.StreamResponse:
+    api = request.app["api"]
+    pod = api.resources.entry(info.kind, info.namespace, info.name).object()
+    container = _container(pod, info.name, request.query.get("container", ""))
+    node_name = pod.get("spec", {}).get("nodeName")
+    if not node_name:
+        raise BadRequest(f"pod {info.name} does not have a host assigned")
+    url = (f"{_endpoint(api, node_name)}/containerLogs/{info.namespace}/"
+           f"{info.name}/{container}")
+    query = {k: v for k, v in request.query.items() if k in LOG_PARAMETERS}
+    return await _proxy(request, url, query, node_name)
+
+
+async def _proxy(request: web.Request, url: str, query: dict,
+                 node_name: str) -> web.StreamResponse:
+    timeout = aiohttp.ClientTimeout(total=None, sock_connect=5)
+    try:
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            async with session.get(url, params=query) as upstream:
+                if upstream.status != 200:
+                    text = (await upstream.text()).strip()
+                    raise APIError(text or f"node {node_name} answered "
+                                   f"{upstream.status}", code=upstream.status,
+                                   reason=_reason(upstream.status))
+                response = web.StreamResponse(
+                    headers={"Content-Type": "text/plain"})
+                await response.prepare(request)
+                async for chunk in upstream.content.iter_any():
+                    await response.write(chunk)
+                return response
+    except aiohttp.ClientConnectionError as error:
+        raise ServiceUnavailable(
+            f"cannot reach the node agent of node {node_name} at {url}: {error}")
+
+
+def _reason(code: int) -> str:
+    return {400: "BadRequest", 404: "NotFound"}.get(code, "InternalError")

@@ -1,0 +1,88 @@
+"""What a resource request is about: parsed from its path, query and headers.
+
+kube-apiserver calls this RequestInfo: the verb, the kind's resource, the
+namespace, the name and the subresource.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from server.errors import BadRequest, NotAcceptable, NotFound
+from server.registry import Kind, Registry
+
+PROTOBUF = "application/vnd.kubernetes.protobuf"
+
+
+@dataclass
+class RequestInfo:
+    kind: Kind
+    namespace: str  # "" for a cluster-scoped kind or an all-namespaces list
+    name: str
+    subresource: str
+    watch: bool  # the legacy /watch/ path form
+
+
+def parse_path(registry: Registry, group: str, version: str,
+               segments: list[str]) -> RequestInfo:
+    """Resolve ``segments`` (the path after /api/v1 or /apis/G/V)."""
+    watch = bool(segments) and segments[0] == "watch"
+    if watch:
+        segments = segments[1:]
+    namespace = ""
+    if (len(segments) >= 3 and segments[0] == "namespaces"
+            and _namespaced(registry, group, version, segments[2])):
+        namespace, segments = segments[1], segments[2:]
+    if not segments or len(segments) > 3 or not all(segments):
+        raise NotFound("the server could not find the requested resource")
+    resource = segments[0]
+    kind = registry.get(group, version, resource)
+    if kind is None:
+        raise NotFound("the server could not find the requested resource")
+    name = segments[1] if len(segments) > 1 else ""
+    subresource = segments[2] if len(segments) > 2 else ""
+    if subresource and subresource not in kind.subresources:
+        raise NotFound("the server could not find the requested resource")
+    return RequestInfo(kind, namespace, name, subresource, watch)
+
+
+def _namespaced(registry: Registry, group: str, version: str, resource: str) -> bool:
+    kind = registry.get(group, version, resource)
+    return kind is not None and kind.namespaced
+
+
+def wants_table(request: web.Request) -> bool:
+    accept = request.headers.get("Accept", "")
+    if "as=Table" not in accept:
+        return False
+    # A client that asks for a Table names the meta.k8s.io group with it.
+    return any("as=Table" in part and "g=meta.k8s.io" in part
+               for part in accept.split(","))
+
+
+def check_acceptable(request: web.Request) -> None:
+    """406 for a client that accepts only protobuf: we answer JSON only."""
+    accept = request.headers.get("Accept", "")
+    if not accept:
+        return
+    types = [p.split(";")[0].strip() for p in accept.split(",")]
+    if all(t == PROTOBUF for t in types):
+        raise NotAcceptable(
+            "only the following media types are accepted: application/json, "
+            "application/yaml")
+
+
+def query_int(request: web.Request, name: str) -> int | None:
+    text = request.query.get(name)
+    if text is None or text == "":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise BadRequest(f'invalid value for "{name}": {text!r} is not an integer')
+
+
+def query_bool(request: web.Request, name: str) -> bool:
+    return request.query.get(name, "").lower() in ("true", "1")

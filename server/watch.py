@@ -1,0 +1,160 @@
+"""Watch: a chunked stream of ``{"type", "object"}`` lines, one per change.
+
+A watch registers with the resource's cache before it reads anything, so no
+change falls between what it replays (the current objects, or the history
+after the client's resourceVersion) and what it is sent live.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from typing import Callable
+
+import orjson
+from aiohttp import web
+
+from server import tables
+from server.cache import Entry, Watcher, WatchEvent
+from server.errors import BadRequest, Gone
+from server.handlers import selection
+from server.request import RequestInfo, query_bool, query_int, wants_table
+from server.store import CompactedError
+
+log = logging.getLogger(__name__)
+
+# Without timeoutSeconds a watch ends after 30 to 60 minutes, as
+# kube-apiserver's --min-request-timeout spreads them.
+MIN_REQUEST_TIMEOUT = 1800
+
+
+def _event_frame(type: str, data: bytes) -> bytes:
+    return b'{"type":"' + type.encode() + b'","object":' + data + b"}\n"
+
+
+class Stream:
+    """One client's watch: how to encode and where to write."""
+
+    def __init__(self, request: web.Request, info: RequestInfo,
+                 response: web.StreamResponse):
+        self.kind = info.kind
+        self.response = response
+        self.table = wants_table(request)
+        self.include = request.query.get("includeObject", "Metadata")
+        self.headers_sent = False
+
+    def encode(self, type: str, entry: Entry, event: WatchEvent | None) -> bytes:
+        if not self.table:
+            return event.frame(type) if event else _event_frame(type, entry.data)
+        if event and type == "DELETED" and event.type == "MODIFIED":
+            entry = event.prev
+        meta = {"resourceVersion": str(event.revision if event else entry.revision)}
+        body = tables.table(self.kind, [entry], meta, self.include,
+                            headers=not self.headers_sent)
+        self.headers_sent = True
+        return _event_frame(type, body)
+
+    async def send(self, frame: bytes) -> None:
+        await self.response.write(frame)
+
+
+async def watch(request: web.Request, info: RequestInfo) -> web.StreamResponse:
+    api = request.app["api"]
+    resource = api.cache.resource(info.kind)
+    match = _with_name(selection(request, info), info.name)
+    since = _since(request.query.get("resourceVersion", ""))
+    timeout = query_int(request, "timeoutSeconds")
+    if timeout is None:
+        timeout = MIN_REQUEST_TIMEOUT * (1 + random.random())
+    bookmarks = query_bool(request, "allowWatchBookmarks")
+
+    watcher = Watcher(resource, info.namespace, match or (lambda e: True))
+    resource.watchers.add(watcher)
+    revision = api.cache.revision
+    initial = [] if since else list(resource.select(info.namespace, match))
+    try:
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        stream = Stream(request, info, response)
+        for entry in initial:
+            await stream.send(stream.encode("ADDED", entry, None))
+        if since and since < revision:
+            if not await _replay(api, resource, watcher, stream, since, revision):
+                return response
+        await _follow(watcher, stream, timeout, bookmarks,
+                      api.options.watch_bookmark_interval, lambda: api.cache.revision)
+        return response
+    except (ConnectionResetError, asyncio.CancelledError):
+        raise
+    finally:
+        watcher.close()
+
+
+def _with_name(match, name: str):
+    if not name:
+        return match
+    if match is None:
+        return lambda e: e.name == name
+    return lambda e: e.name == name and match(e)
+
+
+def _since(text: str) -> int:
+    if text in ("", "0"):
+        return 0
+    try:
+        return int(text)
+    except ValueError:
+        raise BadRequest(f'invalid resource version: "{text}"') from None
+
+
+async def _replay(api, resource, watcher: Watcher, stream: Stream, since: int,
+                  until: int) -> bool:
+    """Send the history the client missed; False if it is compacted away."""
+    try:
+        history = await api.cache.history(resource, since, until)
+    except CompactedError as compacted:
+        error = Gone(f"too old resource version: {since} "
+                     f"({compacted.compact_revision + 1})")
+        await stream.send(_event_frame("ERROR", orjson.dumps(error.status())))
+        return False
+    for event in history:
+        seen = watcher.translate(event)
+        if seen is not None:
+            await stream.send(stream.encode(seen, event.entry, event))
+    return True
+
+
+async def _follow(watcher: Watcher, stream: Stream, timeout: float,
+                  bookmarks: bool, bookmark_interval: float,
+                  current: Callable[[], int]) -> None:
+    deadline = time.monotonic() + timeout
+    next_bookmark = time.monotonic() + bookmark_interval
+    while True:
+        now = time.monotonic()
+        wait = deadline - now
+        if bookmarks:
+            wait = min(wait, next_bookmark - now)
+        if wait <= 0 and now >= deadline:
+            return
+        try:
+            item = await asyncio.wait_for(watcher.queue.get(), max(wait, 0))
+        except asyncio.TimeoutError:
+            # With nothing queued, every change up to the cache's revision
+            # has been sent or filtered out: the client may resume from it.
+            if bookmarks and time.monotonic() >= next_bookmark:
+                await stream.send(_bookmark(stream.kind, current()))
+                next_bookmark = time.monotonic() + bookmark_interval
+            continue
+        if item is None:
+            return
+        seen, event = item
+        await stream.send(stream.encode(seen, event.entry, event))
+
+
+def _bookmark(kind, revision: int) -> bytes:
+    obj = {"kind": kind.kind, "apiVersion": kind.api_version,
+           "metadata": {"resourceVersion": str(revision)}}
+    return _event_frame("BOOKMARK", orjson.dumps(obj))
