@@ -1,0 +1,219 @@
+"""Kubeconfig files found, merged and overridden as kubectl does.
+
+The chain: ``--kubeconfig`` alone if given, else every file in
+``$KUBECONFIG`` (colon-separated, missing files ignored), else
+``~/.kube/config``. When merging, the first file to set a value wins: the
+first ``current-context``, the first cluster, context or user of each name
+(https://kubernetes.io/docs/concepts/configuration/organize-cluster-access-kubeconfig/#merging-kubeconfig-files).
+With no file at all kctl talks to ``http://127.0.0.1:8080``, where
+``kctl serve`` listens by default.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+DEFAULT_SERVER = "http://127.0.0.1:8080"
+DEFAULT_TIMEOUT = 32.0  # kubectl's client falls back to a 32 s request timeout
+
+
+class ConfigError(Exception):
+    """A kubeconfig that cannot be used (missing file, unknown context)."""
+
+
+@dataclass
+class Overrides:
+    """The connection flags of the command line; None means not given."""
+
+    kubeconfig: str | None = None
+    context: str | None = None
+    cluster: str | None = None
+    user: str | None = None
+    server: str | None = None
+    token: str | None = None
+    namespace: str | None = None
+    insecure_skip_tls_verify: bool | None = None
+    certificate_authority: str | None = None
+    client_certificate: str | None = None
+    client_key: str | None = None
+    request_timeout: float | None = None
+
+
+@dataclass
+class Connection:
+    """Everything the HTTP client needs to reach one cluster."""
+
+    server: str = DEFAULT_SERVER
+    namespace: str = "default"
+    token: str | None = None
+    username: str | None = None
+    password: str | None = None
+    insecure: bool = False
+    ca_file: str | None = None
+    ca_data: bytes | None = None
+    cert_file: str | None = None
+    cert_data: bytes | None = None
+    key_file: str | None = None
+    key_data: bytes | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    context: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def default_files() -> list[str]:
+    env = os.environ.get("KUBECONFIG")
+    if env:
+        return [p for p in env.split(os.pathsep) if p]
+    return [os.path.join(os.path.expanduser("~"), ".kube", "config")]
+
+
+def config_files(explicit: str | None) -> list[str]:
+    if explicit:
+        if not os.path.exists(explicit):
+            raise ConfigError(f"stat {explicit}: no such file or directory")
+        return [explicit]
+    return [p for p in default_files() if os.path.exists(p)]
+
+
+def _read_file(path: str) -> dict:
+    from kctl import yamlio
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = yamlio.load(f.read()) or {}
+    except (OSError, ValueError) as exc:  # yaml errors are ValueErrors here
+        raise ConfigError(f"error loading config file {path!r}: {exc}") from exc
+    except Exception as exc:
+        raise ConfigError(f"error loading config file {path!r}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"error loading config file {path!r}: not a mapping")
+    _absolutize(data, os.path.dirname(os.path.abspath(path)))
+    return data
+
+
+_PATH_FIELDS = {
+    "clusters": ("cluster", ("certificate-authority",)),
+    "users": ("user", ("client-certificate", "client-key", "tokenFile")),
+}
+
+
+def _absolutize(data: dict, base: str) -> None:
+    """Relative file references are relative to the kubeconfig that holds them."""
+    for section, (inner, keys) in _PATH_FIELDS.items():
+        for entry in data.get(section) or []:
+            body = (entry or {}).get(inner) or {}
+            for key in keys:
+                value = body.get(key)
+                if value and not os.path.isabs(value):
+                    body[key] = os.path.join(base, value)
+
+
+def merge(documents: list[dict]) -> dict:
+    """One kubeconfig from several: the first file to name a thing wins."""
+    merged = {"apiVersion": "v1", "kind": "Config", "preferences": {},
+              "clusters": [], "contexts": [], "users": [],
+              "current-context": ""}
+    for section in ("clusters", "contexts", "users"):
+        seen = set()
+        for doc in documents:
+            for entry in doc.get(section) or []:
+                name = (entry or {}).get("name")
+                if name is not None and name not in seen:
+                    seen.add(name)
+                    merged[section].append(entry)
+    for doc in documents:
+        if doc.get("current-context"):
+            merged["current-context"] = doc["current-context"]
+            break
+    for doc in documents:
+        if doc.get("preferences"):
+            merged["preferences"] = doc["preferences"]
+            break
+    return merged
+
+
+def load_merged(explicit: str | None = None) -> dict:
+    return merge([_read_file(p) for p in config_files(explicit)])
+
+
+def find(config: dict, section: str, name: str) -> dict | None:
+    inner = section[:-1] if section != "users" else "user"
+    for entry in config.get(section) or []:
+        if entry.get("name") == name:
+            return entry.get(inner) or {}
+    return None
+
+
+def resolve(overrides: Overrides) -> Connection:
+    """The cluster to talk to, after the files and the flags."""
+    config = load_merged(overrides.kubeconfig)
+    context_name = overrides.context or config.get("current-context") or ""
+    context = {}
+    if context_name:
+        context = find(config, "contexts", context_name)
+        if context is None:
+            if overrides.context or not overrides.server:
+                raise ConfigError(f'context was not found for specified context: '
+                                  f'{context_name}')
+            context = {}
+    cluster = find(config, "clusters", overrides.cluster or
+                   context.get("cluster", "")) or {}
+    user = find(config, "users", overrides.user or context.get("user", "")) or {}
+    conn = _connection(cluster, user, context, overrides)
+    conn.context = context_name
+    return conn
+
+
+def _connection(cluster: dict, user: dict, context: dict,
+                o: Overrides) -> Connection:
+    import base64
+
+    def data(value):
+        return base64.b64decode(value) if value else None
+
+    conn = Connection(
+        server=o.server or cluster.get("server") or DEFAULT_SERVER,
+        namespace=o.namespace or context.get("namespace") or "default",
+        token=o.token or user.get("token") or _token_file(user.get("tokenFile")),
+        username=user.get("username"),
+        password=user.get("password"),
+        insecure=bool(o.insecure_skip_tls_verify
+                      if o.insecure_skip_tls_verify is not None
+                      else cluster.get("insecure-skip-tls-verify", False)),
+        ca_file=o.certificate_authority or cluster.get("certificate-authority"),
+        ca_data=data(cluster.get("certificate-authority-data")),
+        cert_file=o.client_certificate or user.get("client-certificate"),
+        cert_data=data(user.get("client-certificate-data")),
+        key_file=o.client_key or user.get("client-key"),
+        key_data=data(user.get("client-key-data")),
+    )
+    if o.request_timeout:
+        conn.timeout = o.request_timeout
+    if "://" not in conn.server:
+        conn.server = "https://" + conn.server
+    conn.server = conn.server.rstrip("/")
+    # TODO: exec and auth-provider credential plugins are not run; a user
+    # entry that needs one gets no credentials.
+    return conn
+
+
+def _token_file(path: str | None) -> str | None:
+    if not path:
+        return None
+    with open(path, encoding="utf-8") as f:
+        return f.read().strip()
+
+
+def parse_timeout(text: str) -> float:
+    """--request-timeout: "0" (none), a bare number of seconds, or 1m30s / 500ms."""
+    import re
+
+    text = text.strip()
+    if re.fullmatch(r"[0-9]+", text):
+        return float(text)
+    parts = re.findall(r"([0-9.]+)(ms|h|m|s)", text)
+    if not parts or "".join(a + b for a, b in parts) != text:
+        raise ValueError("invalid duration " + text)
+    scale = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+    return sum(float(a) * scale[b] for a, b in parts)

@@ -1,0 +1,295 @@
+"""YAML read and written the way kubectl does.
+
+kubectl turns YAML into JSON with sigs.k8s.io/yaml, which parses with its fork
+of go-yaml v2 (YAML 1.1 rules, with Go's number parsing) and then marshals the
+result with encoding/json. PyYAML also speaks YAML 1.1 but resolves plain
+scalars differently. Where they disagree, kctl follows kubectl:
+
+========================  ==============  =================
+plain scalar              PyYAML          kubectl
+========================  ==============  =================
+``y``, ``n``, ``Y``, ``N``  string          true / false
+``0o17``                  string          15 (Go's ParseInt)
+``1e3``, ``1.0e3``        string          1000
+``1.0``, ``1.``           float 1.0       1 (JSON has one number type)
+``08``, ``09``            string          8, 9 (as floats)
+``1:20`` (base 60)        80              "1:20"
+``2024-01-02``            datetime        "2024-01-02"
+``=``                     error           "="
+``.inf``, ``.nan``        float           error: not valid JSON
+key ``1.5``, ``true``     float, bool     "1.5", "true"
+key ``~`` (null)          None            error
+custom tag ``!foo x``     error           "x"
+========================  ==============  =================
+
+Resolution rules: ``resolve`` in sigs.k8s.io/yaml's goyaml.v2/resolve.go and
+``convertToJSONableObject`` in its yaml.go.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import yaml
+
+_BOOL_NULL = {
+    **dict.fromkeys(("y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE",
+                     "on", "On", "ON"), True),
+    **dict.fromkeys(("n", "N", "no", "No", "NO", "false", "False", "FALSE",
+                     "off", "Off", "OFF"), False),
+    **dict.fromkeys(("", "~", "null", "Null", "NULL"), None),
+    **dict.fromkeys((".nan", ".NaN", ".NAN"), math.nan),
+    **dict.fromkeys((".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"), math.inf),
+    **dict.fromkeys(("-.inf", "-.Inf", "-.INF"), -math.inf),
+}
+_YAML_STYLE_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+_DOT_FLOAT = re.compile(r"\.[0-9]+([eE][-+]?[0-9]+)?")
+_BASE60 = re.compile(r"[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?")
+_GO_DIGITS = {2: "01", 8: "01234567", 10: "0123456789",
+              16: "0123456789abcdefABCDEF"}
+
+_STR = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
+_PLAIN = "tag:kctl.dev,2024:plain"
+_NO_VALUE = object()
+
+
+def _go_parse_int(text: str):
+    """Go's strconv.ParseInt(text, 0, ...) without the range limit, or None."""
+    sign, body = 1, text
+    if body[:1] in "+-" and body:
+        sign, body = (-1 if body[0] == "-" else 1), body[1:]
+    base = 10
+    low = body[:2].lower()
+    if low in ("0x", "0o", "0b"):
+        base, body = {"0x": 16, "0o": 8, "0b": 2}[low], body[2:]
+    elif len(body) > 1 and body[0] == "0":
+        base, body = 8, body[1:]
+    if not body or any(c not in _GO_DIGITS[base] for c in body):
+        return None
+    return sign * int(body, base)
+
+
+def resolve_plain(text: str):
+    """The JSON value go-yaml v2 gives a plain (unquoted, untagged) scalar."""
+    if text in _BOOL_NULL:
+        return _BOOL_NULL[text]
+    first = text[:1]
+    if first == ".":
+        return float(text) if _DOT_FLOAT.fullmatch(text) else text
+    if not (first.isdigit() and first.isascii()) and first not in "+-":
+        return text
+    plain = text.replace("_", "")
+    number = _go_parse_int(plain)
+    if number is not None:
+        return number
+    if _YAML_STYLE_FLOAT.fullmatch(plain):
+        return float(plain)
+    if plain.startswith("-0b"):
+        number = _go_parse_int("-" + plain[1:])
+        if number is not None:
+            return number
+    # Timestamps stay strings: go-yaml keeps their text for an interface{}.
+    return text
+
+
+def _json_value(value):
+    """Reject what encoding/json cannot write; numbers as JSON decodes them."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        # Unstructured JSON decoding keeps int64; larger numbers become floats.
+        return value if -2**63 <= value < 2**63 else float(value)
+    if isinstance(value, float):
+        if math.isinf(value) or math.isnan(value):
+            shown = "NaN" if math.isnan(value) else ("+Inf" if value > 0 else "-Inf")
+            raise yaml.YAMLError(f"json: unsupported value: {shown}")
+        # JSON has one number type: Go writes 1.0 as 1, which then decodes
+        # back as an integer.
+        if value.is_integer() and abs(value) < 2**63:
+            return int(value)
+    return value
+
+
+def go_float_key(value: float) -> str:
+    """strconv.FormatFloat(v, 'g', -1, 32), which go-yaml keys go through."""
+    if math.isinf(value):
+        return ".inf" if value > 0 else "-.inf"
+    if math.isnan(value):
+        return ".nan"
+    import struct
+
+    single = struct.unpack("f", struct.pack("f", value))[0]
+    for digits in range(1, 10):
+        text = f"{single:.{digits}g}"
+        if struct.unpack("f", struct.pack("f", float(text)))[0] == single:
+            break
+    mantissa, _, exponent = text.partition("e")
+    if exponent:
+        sign = exponent[0]
+        exponent = exponent[1:].lstrip("0").rjust(2, "0")
+        return f"{mantissa}e{sign}{exponent}"
+    return mantissa
+
+
+def _key_text(key) -> str:
+    if isinstance(key, str):
+        return key
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if isinstance(key, int):
+        return str(key)
+    if isinstance(key, float):
+        return go_float_key(key)
+    raise yaml.YAMLError(f"unsupported map key of type: {type(key).__name__}, "
+                         f"key: {key!r}")
+
+
+class KubectlLoader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader")
+                    else yaml.SafeLoader):
+    """A safe loader whose plain scalars resolve as go-yaml v2 resolves them."""
+
+    def resolve(self, kind, value, implicit):
+        if kind is yaml.ScalarNode and implicit[0]:
+            return _MERGE if value == "<<" else _PLAIN
+        return super().resolve(kind, value, implicit)
+
+    def construct_mapping(self, node, deep=False):
+        mapping = super().construct_mapping(node, deep=deep)
+        return {_key_text(k): v for k, v in mapping.items()}
+
+
+def _construct_plain(loader, node):
+    return _json_value(resolve_plain(node.value))
+
+
+def _construct_float(loader, node):
+    return _json_value(yaml.SafeLoader.construct_yaml_float(loader, node))
+
+
+def _construct_text(loader, node):
+    return loader.construct_scalar(node)
+
+
+def _construct_binary(loader, node):
+    data = yaml.SafeLoader.construct_yaml_binary(loader, node)
+    return data.decode("utf-8", "replace")
+
+
+def _construct_unknown(loader, node):
+    # go-yaml keeps a node with a tag it does not know as its plain value.
+    if isinstance(node, yaml.ScalarNode):
+        return loader.construct_scalar(node)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node, deep=True)
+    return loader.construct_mapping(node, deep=True)
+
+
+KubectlLoader.add_constructor(_PLAIN, _construct_plain)
+KubectlLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+KubectlLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_text)
+KubectlLoader.add_constructor("tag:yaml.org,2002:binary", _construct_binary)
+KubectlLoader.add_constructor(None, _construct_unknown)
+
+
+def load(text: str):
+    """One YAML document as kubectl would turn it into JSON."""
+    return yaml.load(text, Loader=KubectlLoader)
+
+
+# Writing: kubectl -o yaml goes JSON -> go-yaml v2 Marshal, whose libyaml
+# emitter PyYAML's C dumper shares. Only the choices before the emitter differ:
+# key order and which strings must be quoted.
+
+
+def _go_key_less(a: str, b: str) -> bool:
+    """go-yaml v2's key order: a natural sort where digits sort before letters."""
+    for i, (ca, cb) in enumerate(zip(a, b)):
+        if ca == cb:
+            continue
+        la, lb = ca.isalpha(), cb.isalpha()
+        if la and lb:
+            return ca < cb
+        if la or lb:
+            return lb
+        an, ai = _digits_at(a, i)
+        bn, bi = _digits_at(b, i)
+        if (ca == "0" or cb == "0") and _nonzero_digit_before(a, i):
+            an, bn = 1, 1
+        if an != bn:
+            return an < bn
+        if ai != bi:
+            return ai < bi
+        return ca < cb
+    return len(a) < len(b)
+
+
+def _digits_at(text: str, start: int) -> tuple[int, int]:
+    end, number = start, 0
+    while end < len(text) and text[end].isdigit():
+        number = number * 10 + int(text[end])
+        end += 1
+    return number, end
+
+
+def _nonzero_digit_before(text: str, index: int) -> bool:
+    j = index - 1
+    while j >= 0 and text[j].isdigit():
+        if text[j] != "0":
+            return True
+        j -= 1
+    return False
+
+
+def _sorted_keys(mapping: dict) -> list:
+    import functools
+
+    def compare(a, b):
+        return -1 if _go_key_less(a, b) else (1 if _go_key_less(b, a) else 0)
+
+    return sorted(mapping, key=functools.cmp_to_key(compare))
+
+
+def _needs_quotes(text: str) -> bool:
+    if _BASE60.fullmatch(text):
+        return True
+    value = resolve_plain(text)
+    if isinstance(value, str):
+        # go-yaml also quotes what it would read back as a timestamp.
+        return bool(re.match(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}", text))
+    return True
+
+
+class KubectlDumper(yaml.CSafeDumper if hasattr(yaml, "CSafeDumper")
+                    else yaml.SafeDumper):
+    def resolve(self, kind, value, implicit):
+        if kind is yaml.ScalarNode and implicit[0]:
+            return _STR if not _needs_quotes(value) else "tag:kctl.dev,2024:other"
+        return super().resolve(kind, value, implicit)
+
+    def ignore_aliases(self, data):
+        return True
+
+
+def _represent_str(dumper, data: str):
+    if "\n" in data:
+        style = "|"
+    elif _needs_quotes(data):
+        style = '"'
+    else:
+        style = None
+    return dumper.represent_scalar(_STR, data, style=style)
+
+
+def _represent_dict(dumper, data: dict):
+    items = [(k, data[k]) for k in _sorted_keys(data)]
+    return dumper.represent_mapping("tag:yaml.org,2002:map", items)
+
+
+KubectlDumper.add_representer(str, _represent_str)
+KubectlDumper.add_representer(dict, _represent_dict)
+
+
+def dump(data) -> str:
+    """``data`` as kubectl -o yaml prints it."""
+    return yaml.dump(data, Dumper=KubectlDumper, allow_unicode=True,
+                     default_flow_style=False, sort_keys=False, width=80)
