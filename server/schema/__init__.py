@@ -1,0 +1,35 @@
+"""One schema per kind, written once: decoding, OpenAPI and protobuf read it.
+
+``SCHEMAS`` maps each object type's name (Pod, PodSpec, ObjectMeta) to its
+:class:`ObjectSchema`; names are unique across the packages we serve.
+"""
+
+from __future__ import annotations
+
+from server.schema import apps, coordination, core, core_pod, core_volumes, meta
+from server.schema.dsl import Field, ObjectSchema, Type
+
+SCHEMAS: dict[str, ObjectSchema] = {}
+
+for _module in (meta, core_pod, core_volumes, core, apps, coordination):
+    for _schema in _module.SCHEMAS:
+        if _schema.name in SCHEMAS:
+            raise ValueError(f"schema {_schema.name} is defined twice")
+        SCHEMAS[_schema.name] = _schema
+
+
+def schema_for(name: str) -> ObjectSchema:
+    """The schema of an object type or kind; KeyError when there is none."""
+    return SCHEMAS[name]
+
+
+def kind_schema(group: str, version: str, kind: str) -> ObjectSchema | None:
+    """The schema of a top-level kind, matched on its group-version-kind."""
+    schema = SCHEMAS.get(kind)
+    if schema is None or schema.gvk != (group, version, kind):
+        return None
+    return schema
+
+
+__all__ = ["Field", "ObjectSchema", "SCHEMAS", "Type", "kind_schema",
+           "schema_for"]

@@ -1,0 +1,182 @@
+"""A small language to write the schema of each kind once, as Python data.
+
+Every field carries what the three consumers need: its JSON name and type
+(for decoding and OpenAPI), its protobuf field number (for protobuf bodies),
+and its list semantics (for strategic merge patch and the OpenAPI extensions).
+Field numbers are those of k8s.io/api's generated.proto files: they are part
+of the wire format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field as dataclass_field
+
+# The API packages a schema belongs to, as k8s.io names them. The OpenAPI
+# definition name reverses the first two labels: io.k8s.api.core.v1.Pod.
+CORE = "k8s.io.api.core.v1"
+APPS = "k8s.io.api.apps.v1"
+COORDINATION = "k8s.io.api.coordination.v1"
+META = "k8s.io.apimachinery.pkg.apis.meta.v1"
+RESOURCE = "k8s.io.apimachinery.pkg.api.resource"
+INTSTR = "k8s.io.apimachinery.pkg.util.intstr"
+RUNTIME = "k8s.io.apimachinery.pkg.runtime"
+
+
+@dataclass(frozen=True, slots=True)
+class Type:
+    """The type of a field's value.
+
+    ``kind`` is one of the scalar names (string, int32, int64, boolean, number,
+    bytes), a special apimachinery type (quantity, intorstring, time,
+    microtime, raw), or a container: ``ref`` (an object named by ``ref``),
+    ``list`` or ``map`` (of ``item``; map keys are always strings).
+    """
+
+    kind: str
+    ref: str = ""
+    item: Type | None = None
+
+    def go_name(self) -> str:
+        """The Go type Kubernetes names in a JSON unmarshal error."""
+        return _GO_NAMES.get(self.kind) or self._container_go_name()
+
+    def _container_go_name(self) -> str:
+        if self.kind == "ref":
+            return f"v1.{self.ref}"
+        if self.kind == "list":
+            return f"[]{self.item.go_name()}"
+        return f"map[string]{self.item.go_name()}"
+
+
+_GO_NAMES = {
+    "string": "string",
+    "int32": "int32",
+    "int64": "int64",
+    "boolean": "bool",
+    "number": "float64",
+    "bytes": "[]uint8",
+    "quantity": "resource.Quantity",
+    "intorstring": "intstr.IntOrString",
+    "time": "v1.Time",
+    "microtime": "v1.MicroTime",
+    "raw": "runtime.RawExtension",
+}
+
+STRING = Type("string")
+INT32 = Type("int32")
+INT64 = Type("int64")
+BOOL = Type("boolean")
+NUMBER = Type("number")
+BYTES = Type("bytes")  # base64 text in JSON, raw bytes in protobuf
+QUANTITY = Type("quantity")
+INT_OR_STRING = Type("intorstring")
+TIME = Type("time")
+MICRO_TIME = Type("microtime")
+RAW = Type("raw")  # an embedded object of any kind (runtime.RawExtension)
+
+
+def ref(name: str) -> Type:
+    return Type("ref", ref=name)
+
+
+def list_of(item: Type) -> Type:
+    return Type("list", item=item)
+
+
+def map_of(item: Type) -> Type:
+    return Type("map", item=item)
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One field of an object.
+
+    ``ptr`` marks a Go pointer field, whose zero value (0, false, "") is
+    meaningful and kept; other zero values are dropped as Go's ``omitempty``
+    would. ``omitempty=False`` keeps a zero value that Go always prints.
+    """
+
+    name: str
+    number: int
+    type: Type
+    description: str = ""
+    required: bool = False
+    enum: tuple[str, ...] = ()
+    merge_key: str = ""
+    strategy: str = ""  # strategic merge patch: merge, retainKeys, replace
+    list_type: str = ""  # atomic, set or map
+    map_keys: tuple[str, ...] = ()
+    ptr: bool = False
+    omitempty: bool = True
+
+
+def field(name: str, number: int, type_: Type, description: str = "",
+          **options) -> Field:
+    if isinstance(options.get("enum"), list):
+        options["enum"] = tuple(options["enum"])
+    if isinstance(options.get("map_keys"), list):
+        options["map_keys"] = tuple(options["map_keys"])
+    return Field(name, number, type_, description, **options)
+
+
+@dataclass(slots=True)
+class ObjectSchema:
+    """An object type: a Kubernetes struct, a protobuf message.
+
+    ``gvk`` is (group, version, kind) for the top-level kinds that the API
+    serves as resources or returns (Pod, PodList, Status, DeleteOptions).
+    """
+
+    name: str
+    package: str
+    fields: tuple[Field, ...]
+    description: str = ""
+    gvk: tuple[str, str, str] | None = None
+    by_name: dict[str, Field] = dataclass_field(default_factory=dict)
+
+    def __post_init__(self):
+        self.by_name = {f.name: f for f in self.fields}
+        numbers = [f.number for f in self.fields]
+        if len(set(numbers)) != len(numbers):
+            raise ValueError(f"{self.name}: duplicate protobuf field numbers")
+
+    @property
+    def definition_name(self) -> str:
+        """The OpenAPI definition name: io.k8s.api.core.v1.Pod."""
+        first, second, rest = self.package.split(".", 2)
+        return f"{second}.{first}.{rest}.{self.name}"
+
+    @property
+    def required(self) -> list[str]:
+        return [f.name for f in self.fields if f.required]
+
+
+def obj(name: str, package: str, description: str, *fields: Field,
+        gvk: tuple[str, str, str] | None = None) -> ObjectSchema:
+    return ObjectSchema(name, package, tuple(fields), description, gvk)
+
+
+def list_schema(package: str, kind: str, group: str, version: str,
+                item_description: str) -> ObjectSchema:
+    """The List kind of ``kind`` (PodList), the same shape for every kind."""
+    return obj(
+        f"{kind}List", package, f"A list of {item_description}.",
+        field("metadata", 1, ref("ListMeta"),
+              "List metadata: resourceVersion and continue token."),
+        field("items", 2, list_of(ref(kind)), f"The {item_description}.",
+              required=True, omitempty=False),
+        *TYPE_META,
+        gvk=(group, version, f"{kind}List"),
+    )
+
+
+# Every top-level object starts with apiVersion and kind. They are not in the
+# protobuf message (the envelope carries them), hence numbers that no
+# generated.proto uses.
+TYPE_META = (
+    field("apiVersion", 1001, STRING,
+          "The versioned schema of this object, as group/version "
+          "(v1 for the core group)."),
+    field("kind", 1002, STRING,
+          "The kind of this object, in CamelCase (Pod, Service)."),
+)

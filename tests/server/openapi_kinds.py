@@ -1,0 +1,38 @@
+"""A registry of the kinds kctl serves, for the OpenAPI tests.
+
+Built from the registry's base Kind so that these tests do not depend on the
+per-kind modules' rules; names, scopes, verbs and subresources are those of
+kube-apiserver.
+"""
+
+from __future__ import annotations
+
+from server.registry import Kind, Registry
+
+# (group, kind, resource, namespaced, subresources)
+SERVED = [
+    ("", "Namespace", "namespaces", False, ("status",)),
+    ("", "Node", "nodes", False, ("status",)),
+    ("", "Pod", "pods", True, ("status", "binding", "log")),
+    ("", "Service", "services", True, ("status",)),
+    ("", "Endpoints", "endpoints", True, ()),
+    ("", "ReplicationController", "replicationcontrollers", True,
+     ("status", "scale")),
+    ("", "Event", "events", True, ()),
+    ("", "ConfigMap", "configmaps", True, ()),
+    ("", "Secret", "secrets", True, ()),
+    ("coordination.k8s.io", "Lease", "leases", True, ()),
+    ("apps", "Deployment", "deployments", True, ("status", "scale")),
+    ("apps", "ReplicaSet", "replicasets", True, ("status", "scale")),
+]
+
+
+def served_registry() -> Registry:
+    kinds = []
+    for group, kind_name, resource, namespaced, subresources in SERVED:
+        kind = type(kind_name + "Kind", (Kind,), {
+            "group": group, "kind": kind_name, "resource": resource,
+            "namespaced": namespaced, "subresources": subresources,
+        })()
+        kinds.append(kind)
+    return Registry(kinds)
