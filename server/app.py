@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -56,6 +55,7 @@ class APIServer:
         self.cache = Cache(self.store, self.registry)
         self.resources = Resources(self.registry, self.store, self.cache)
         self.snapshots: OrderedDict = OrderedDict()
+        self.documents: dict[str, bytes] = {}
         self.authenticator = (TokenAuthenticator.from_file(options.token_file)
                               if options.token_file else None)
         self._tasks: set[asyncio.Task] = set()
@@ -226,12 +226,49 @@ def build_app(api: APIServer) -> web.Application:
 
 
 def _add_openapi(app: web.Application) -> None:
-    try:
-        from server import openapi_routes
-    except ImportError:  # TODO: remove once server/openapi.py lands
-        return
-    openapi_routes.add_routes(app)
+    add = app.router.add_route
+    add("GET", "/openapi/v2", openapi_v2)
+    add("GET", "/openapi/v3", openapi_v3_index)
+    add("GET", "/openapi/v3/{path:.+}", openapi_v3)
 
 
-def pid_file(data_dir: str) -> str:
-    return os.path.join(data_dir, "server.pid")
+def _cached_json(request: web.Request, key: str, build) -> web.Response:
+    """OpenAPI documents never change while the server runs: encode once."""
+    cache = request.app["api"].documents
+    if key not in cache:
+        cache[key] = orjson.dumps(build())
+    return web.Response(body=cache[key], content_type="application/json")
+
+
+async def openapi_v2(request: web.Request) -> web.Response:
+    from server import openapi
+
+    registry = request.app["api"].registry
+    return _cached_json(request, "v2", lambda: openapi.openapi_v2(registry))
+
+
+async def openapi_v3_index(request: web.Request) -> web.Response:
+    from server import openapi
+
+    registry = request.app["api"].registry
+    return _cached_json(request, "v3", lambda: openapi.openapi_v3_index(registry))
+
+
+async def openapi_v3(request: web.Request) -> web.Response:
+    from server import openapi
+
+    registry = request.app["api"].registry
+    path = request.match_info["path"].split("/")
+    if path == ["api", "v1"]:
+        group, version = "", "v1"
+    elif len(path) == 3 and path[0] == "apis":
+        group, version = path[1], path[2]
+    else:
+        raise NotFound("the server could not find the requested resource")
+    if version not in registry.group_versions().get(group, []):
+        raise NotFound("the server could not find the requested resource")
+    return _cached_json(
+        request, "/".join(path),
+        lambda: openapi.openapi_v3_document(registry, group, version))
+
+

@@ -379,7 +379,7 @@ class _Writer:
         low = self.compacted
         while low < target:
             high = min(low + COMPACT_CHUNK, target)
-            removed += self.compact_chunk(low, high, target)
+            removed += self.compact_chunk(low, high)
             low = high
         log.info("compacted history to revision %d: %d rows removed in %.0fms",
                  target, removed, (time.monotonic() - started) * 1000)
@@ -392,21 +392,23 @@ class _Writer:
             by_age = self.history.popleft()[1]
         return min(by_count, by_age)
 
-    def compact_chunk(self, low: int, high: int, target: int) -> int:
-        # A row goes when it is a tombstone or a newer row of its key, also
-        # within the compacted range, replaces it; the newest live row stays.
+    def compact_chunk(self, low: int, high: int) -> int:
+        # Every write in the window replaced its key's previous row, which may
+        # lie before the window: that row goes. A tombstone goes itself.
         self.conn.execute("BEGIN IMMEDIATE")
-        cursor = self.conn.execute(
-            "DELETE FROM log WHERE revision > ? AND revision <= ? AND ("
-            " deleted = 1 OR EXISTS (SELECT 1 FROM log newer WHERE"
-            " newer.key = log.key AND newer.revision > log.revision"
-            " AND newer.revision <= ?))", (low, high, target))
+        replaced = self.conn.execute(
+            "DELETE FROM log WHERE revision IN (SELECT prev_revision FROM log"
+            " WHERE revision > ? AND revision <= ? AND prev_revision != 0)",
+            (low, high)).rowcount
+        tombstones = self.conn.execute(
+            "DELETE FROM log WHERE revision > ? AND revision <= ? AND deleted = 1",
+            (low, high)).rowcount
         self.conn.execute(
             "INSERT INTO meta (name, value) VALUES ('compact_revision', ?) "
             "ON CONFLICT (name) DO UPDATE SET value = excluded.value", (high,))
         self.conn.execute("COMMIT")
         self.compacted = high
-        return cursor.rowcount
+        return replaced + tombstones
 
 
 def _resolve(future: asyncio.Future) -> None:
