@@ -31,6 +31,7 @@ class Manifest:
     document: int  # 1-based, counted among the stream's documents
     obj: dict | None = None
     error: ManifestError | None = None
+    several: bool = False  # whether its source holds more than one document
 
 
 def read(paths: list[str], recursive: bool = False,
@@ -163,10 +164,6 @@ def _objects(data, source: str, number: int) -> list[Manifest]:
 def missing_fields(data: dict) -> str:
     missing = [f"{key} not set" for key in ("apiVersion", "kind")
                if not data.get(key)]
-    if not missing and not data["kind"].endswith("List"):
-        meta = data.get("metadata") or {}
-        if not meta.get("name") and not meta.get("generateName"):
-            missing.append("metadata.name not set")
     return ", ".join(missing)
 
 

@@ -34,9 +34,6 @@ def parse(args: list[str], discovery: Discovery, verb: str = "get") -> list[Targ
             continue
         for resource in _expand(text, discovery):
             targets.append(Target(resource, list(names)))
-    if names and len(targets) > 1:
-        # kubectl allows names with several types; each type gets every name.
-        pass
     return targets
 
 

@@ -1,0 +1,126 @@
+"""kctl apply -f: client-side apply, as kubectl does it.
+
+Each object is stored with the ``kubectl.kubernetes.io/last-applied-configuration``
+annotation holding what was applied. The next apply diffs three ways: what was
+applied last (original), what is applied now (modified) and what the server
+has (current), so fields set by others survive and fields removed from the
+manifest are removed. The diff is a strategic merge patch from server.patch.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import click
+
+from kctl import objects
+from kctl.client import APIError, NotFound
+from kctl.commands.create import dry_run_option, print_result
+from kctl.errors import AlreadyReported, CommandError
+from kctl.options import connection_options, filename_options, output_option, session
+
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+STRATEGIC = "application/strategic-merge-patch+json"
+
+EXAMPLES = """
+\b
+Examples:
+  kctl apply -f pod.yaml
+  kctl apply -f ./manifests -R
+  kctl apply -f deployment.yaml --dry-run=server -o yaml
+"""
+
+
+@click.command(epilog=EXAMPLES)
+@filename_options
+@dry_run_option
+@output_option("json|yaml|name")
+@connection_options
+def apply(filenames, recursive, dry_run, output):
+    """Apply a configuration to resources from files or stdin."""
+    s = session()
+    failed = False
+    for manifest in objects.read(filenames, recursive):
+        try:
+            placed = objects.place(s, manifest)
+        except CommandError as exc:
+            s.warn(f"error: {exc}")
+            failed = True
+            continue
+        failed |= not _apply_one(s, placed, dry_run, output)
+    if failed:
+        raise AlreadyReported()
+
+
+def with_last_applied(obj: dict) -> dict:
+    """The object to send: itself plus the annotation recording it."""
+    applied = copy.deepcopy(obj)
+    annotations = (applied.get("metadata") or {}).get("annotations") or {}
+    annotations.pop(LAST_APPLIED, None)
+    if not annotations and "annotations" in applied.get("metadata", {}):
+        del applied["metadata"]["annotations"]
+    # kubectl writes the annotation as compact JSON with sorted keys and a
+    # final newline (its encoder's).
+    recorded = json.dumps(applied, sort_keys=True, separators=(",", ":"),
+                          ensure_ascii=False) + "\n"
+    modified = copy.deepcopy(obj)
+    modified.setdefault("metadata", {}).setdefault("annotations", {})
+    modified["metadata"]["annotations"][LAST_APPLIED] = recorded
+    return modified
+
+
+def _apply_one(s, placed: objects.Placed, dry_run: str, output: str) -> bool:
+    if placed.namespace:
+        placed.obj["metadata"]["namespace"] = placed.namespace
+    if not placed.name:
+        s.warn(f"error: error when retrieving current configuration of "
+               f"{placed.where()}: resource name may not be empty")
+        return False
+    modified = with_last_applied(placed.obj)
+    kind_name = placed.resource.kind_name
+    query = {"dryRun": "All"} if dry_run == "server" else None
+    try:
+        current = s.client.get(placed.path())
+    except NotFound:
+        current = None
+    except APIError as exc:
+        s.warn(objects.failure_line(exc, "retrieving current configuration of",
+                                    placed))
+        return False
+    try:
+        if current is None:
+            answer = modified if dry_run == "client" else s.client.request(
+                "POST", placed.path(named=False), query, body=modified).json()
+            verb = "created"
+        else:
+            answer, verb = _patch(s, placed, modified, current, dry_run, query)
+    except APIError as exc:
+        s.warn(objects.failure_line(exc, "applying patch to" if current else
+                                    "creating", placed))
+        return False
+    print_result(s, output, answer, kind_name, verb, dry_run)
+    return True
+
+
+def _patch(s, placed, modified, current, dry_run, query):
+    from server.patch import create_three_way_merge_patch
+
+    annotations = (current.get("metadata") or {}).get("annotations") or {}
+    original = json.loads(annotations[LAST_APPLIED]) \
+        if LAST_APPLIED in annotations else None
+    if original is None:
+        s.warn(f"Warning: resource {placed.resource.name}/{placed.name} is missing "
+               f"the {LAST_APPLIED} annotation which is required by kctl apply. "
+               f"The missing annotation will be patched automatically.")
+    patch = create_three_way_merge_patch(original, modified, current,
+                                         placed.resource.kind)
+    if isinstance(patch, (bytes, str)):
+        patch = json.loads(patch)
+    if not patch:
+        return current, "unchanged"
+    if dry_run == "client":
+        return modified, "configured"
+    answer = s.client.request("PATCH", placed.path(), query, body=patch,
+                              content_type=STRATEGIC).json()
+    return answer, "configured"

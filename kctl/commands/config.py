@@ -1,0 +1,153 @@
+"""kctl config: view the merged kubeconfig and switch contexts."""
+
+from __future__ import annotations
+
+import copy
+import os
+
+import click
+
+from kctl import config as kubeconfig
+from kctl import printers
+from kctl.errors import CommandError, UsageError
+from kctl.options import connection_options, session
+
+_SECRETS = {"clusters": ("cluster", ("certificate-authority-data",)),
+            "users": ("user", ("client-certificate-data", "client-key-data",
+                               "token", "password"))}
+
+
+@click.group()
+def config():
+    """Show and switch kubeconfig contexts."""
+
+
+@config.command()
+@click.option("--raw", is_flag=True, help="Show certificates and tokens.")
+@click.option("--minify", is_flag=True, help="Only what the current context uses.")
+@click.option("-o", "--output", default="yaml", help="yaml or json.")
+@connection_options
+def view(raw, minify, output):
+    """Display the merged kubeconfig."""
+    s = session()
+    merged = kubeconfig.load_merged(s.overrides.kubeconfig)
+    if minify:
+        merged = _minify(merged, s.overrides.context)
+    if not raw:
+        merged = _redact(merged)
+    if output == "json":
+        s.out.write(printers.to_json(merged))
+    elif output == "yaml":
+        s.out.write(printers.to_yaml(merged))
+    else:
+        raise UsageError(f"--output must be yaml or json, not {output!r}")
+
+
+def _minify(merged: dict, context: str | None) -> dict:
+    name = context or merged.get("current-context")
+    if not name:
+        raise CommandError("current-context must exist in order to minify")
+    ctx = kubeconfig.find(merged, "contexts", name)
+    if ctx is None:
+        raise CommandError(f"cannot locate context {name}")
+    keep = {"contexts": name, "clusters": ctx.get("cluster"),
+            "users": ctx.get("user")}
+    out = dict(merged, **{"current-context": name})
+    for section, wanted in keep.items():
+        out[section] = [e for e in merged.get(section) or []
+                        if e.get("name") == wanted]
+    return out
+
+
+def _redact(merged: dict) -> dict:
+    merged = copy.deepcopy(merged)
+    for section, (inner, keys) in _SECRETS.items():
+        for entry in merged.get(section) or []:
+            body = entry.get(inner) or {}
+            for key in keys:
+                if body.get(key):
+                    body[key] = "DATA+OMITTED" if key.endswith("-data") \
+                        else "REDACTED"
+    return merged
+
+
+@config.command("current-context")
+@connection_options
+def current_context():
+    """Print the current context."""
+    s = session()
+    merged = kubeconfig.load_merged(s.overrides.kubeconfig)
+    if not merged.get("current-context"):
+        raise CommandError("current-context is not set")
+    s.print(merged["current-context"])
+
+
+@config.command("use-context")
+@click.argument("name")
+@connection_options
+def use_context(name):
+    """Set the current context in the kubeconfig file."""
+    s = session()
+    merged = kubeconfig.load_merged(s.overrides.kubeconfig)
+    if kubeconfig.find(merged, "contexts", name) is None:
+        raise CommandError(f'no context exists with the name: "{name}"')
+    path = _destination(s.overrides.kubeconfig)
+    _write_current_context(path, name)
+    s.print(f'Switched to context "{name}".')
+
+
+def _destination(explicit: str | None) -> str:
+    """As kubectl: the --kubeconfig file, else the first existing file."""
+    if explicit:
+        return explicit
+    files = kubeconfig.default_files()
+    for path in files:
+        if os.path.exists(path):
+            return path
+    return files[-1]
+
+
+def _write_current_context(path: str, name: str) -> None:
+    from kctl import yamlio
+
+    data = {}
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            data = yamlio.load(f.read()) or {}
+    data["current-context"] = name
+    data.setdefault("apiVersion", "v1")
+    data.setdefault("kind", "Config")
+    tmp = path + ".kctl-tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(yamlio.dump(data))
+    os.replace(tmp, path)
+
+
+@config.command("get-contexts")
+@click.argument("names", nargs=-1)
+@click.option("--no-headers", is_flag=True)
+@click.option("-o", "--output", default="", help="name: only the names.")
+@connection_options
+def get_contexts(names, no_headers, output):
+    """List the contexts of the kubeconfig."""
+    s = session()
+    merged = kubeconfig.load_merged(s.overrides.kubeconfig)
+    current = merged.get("current-context", "")
+    contexts = sorted(merged.get("contexts") or [], key=lambda e: e["name"])
+    missing = [n for n in names if n not in {c["name"] for c in contexts}]
+    if names:
+        contexts = [c for c in contexts if c["name"] in names]
+    if output == "name":
+        for c in contexts:
+            s.print(c["name"])
+    else:
+        table = printers.Table(["CURRENT", "NAME", "CLUSTER", "AUTHINFO",
+                                "NAMESPACE"])
+        for c in contexts:
+            body = c.get("context") or {}
+            table.rows.append(["*" if c["name"] == current else "", c["name"],
+                               body.get("cluster", ""), body.get("user", ""),
+                               body.get("namespace", "")])
+        s.out.write(printers.plain_table(table, headers=not no_headers))
+    if missing:
+        raise CommandError(f'context {missing[0]} not found')

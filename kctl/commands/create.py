@@ -1,0 +1,89 @@
+"""kctl create -f: post each object from files, directories, stdin or URLs."""
+
+from __future__ import annotations
+
+import click
+
+from kctl import objects, printers
+from kctl.client import APIError
+from kctl.errors import AlreadyReported, CommandError, UsageError
+from kctl.options import connection_options, filename_options, output_option, session
+
+EXAMPLES = """
+\b
+Examples:
+  kctl create -f pod.yaml
+  kctl create -f ./manifests -R
+  cat pod.json | kctl create -f -
+  kctl create -f pod.yaml --dry-run=server -o yaml
+"""
+
+
+def dry_run_option(func):
+    return click.option(
+        "--dry-run", type=click.Choice(["none", "client", "server"]),
+        default="none", help="Only show what would be sent (client) or what the "
+        "server would store (server).")(func)
+
+
+def suffix(dry_run: str) -> str:
+    return {"client": " (dry run)", "server": " (server dry run)"}.get(dry_run, "")
+
+
+def print_result(s, output: str, obj: dict, kind_name: str, verb: str,
+                 dry_run: str) -> None:
+    """`pod/nginx created`, or the object in the -o format."""
+    if output == "json":
+        s.out.write(printers.to_json(obj))
+    elif output == "yaml":
+        s.out.write(printers.to_yaml(obj))
+    elif output == "name":
+        s.print(printers.name_of(obj, kind_name))
+    elif output:
+        raise UsageError(f'unable to match a printer suitable for the output '
+                         f'format "{output}", allowed formats are: json,name,yaml')
+    else:
+        s.print(f"{printers.name_of(obj, kind_name)} {verb}{suffix(dry_run)}")
+
+
+@click.command(epilog=EXAMPLES)
+@filename_options
+@dry_run_option
+@output_option("json|yaml|name")
+@connection_options
+def create(filenames, recursive, dry_run, output):
+    """Create resources from files or stdin."""
+    s = session()
+    if output not in ("", "json", "yaml", "name"):
+        raise UsageError(f'unable to match a printer suitable for the output '
+                         f'format "{output}", allowed formats are: json,name,yaml')
+
+    failed = False
+    for manifest in objects.read(filenames, recursive):
+        try:
+            placed = objects.place(s, manifest)
+        except CommandError as exc:
+            s.warn(f"error: {exc}")
+            failed = True
+            continue
+        failed |= not _create_one(s, placed, dry_run, output)
+    if failed:
+        raise AlreadyReported()
+
+
+def _create_one(s, placed: objects.Placed, dry_run: str, output: str) -> bool:
+    obj = placed.obj
+    if placed.namespace:
+        obj["metadata"]["namespace"] = placed.namespace
+    if dry_run == "client":
+        print_result(s, output, obj, placed.resource.kind_name, "created", dry_run)
+        return True
+    query = {"dryRun": "All"} if dry_run == "server" else None
+    try:
+        answer = s.client.request("POST", placed.path(named=False), query,
+                                  body=obj).json()
+    except APIError as exc:
+        s.warn(objects.failure_line(exc, "creating", placed))
+        return False
+    print_result(s, output, answer, placed.resource.kind_name, "created", dry_run)
+    return True
