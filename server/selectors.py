@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from server.errors import BadRequest
+from server.validation import is_qualified_name, is_valid_label_value
 
 # Operators, spelled as k8s.io/apimachinery/pkg/selection spells them.
 EQUALS = "="
@@ -26,87 +27,6 @@ LESS_THAN = "lt"
 
 _BINARY_OPERATORS = (IN, NOT_IN, EQUALS, DOUBLE_EQUALS, NOT_EQUALS,
                      GREATER_THAN, LESS_THAN)
-
-# --- label key and value syntax (k8s.io/apimachinery/pkg/util/validation) ---
-
-_QNAME_FMT = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
-_QNAME_RE = re.compile(f"^{_QNAME_FMT}$")
-_QNAME_MSG = ("must consist of alphanumeric characters, '-', '_' or '.', and must "
-              "start and end with an alphanumeric character")
-_LABEL_VALUE_FMT = f"({_QNAME_FMT})?"
-_LABEL_VALUE_RE = re.compile(f"^{_LABEL_VALUE_FMT}$")
-_LABEL_VALUE_MSG = ("a valid label must be an empty string or consist of "
-                    "alphanumeric characters, '-', '_' or '.', and must start and "
-                    "end with an alphanumeric character")
-_DNS1123_LABEL_FMT = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-_DNS1123_SUBDOMAIN_FMT = f"{_DNS1123_LABEL_FMT}(\\.{_DNS1123_LABEL_FMT})*"
-_DNS1123_SUBDOMAIN_RE = re.compile(f"^{_DNS1123_SUBDOMAIN_FMT}$")
-_DNS1123_SUBDOMAIN_MSG = (
-    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
-    "characters, '-' or '.', and must start and end with an alphanumeric character"
-)
-
-
-def _regex_error(msg: str, fmt: str, *examples: str) -> str:
-    # validation.RegexError, down to its doubled space after each comma.
-    if not examples:
-        return f"{msg} (regex used for validation is '{fmt}')"
-    shown = " or ".join(f"'{e}', " for e in examples)
-    return f"{msg} (e.g. {shown}regex used for validation is '{fmt}')"
-
-
-def _max_len_error(length: int) -> str:
-    return f"must be no more than {length} characters"
-
-
-def _dns1123_subdomain_errors(value: str) -> list[str]:
-    errs = []
-    if len(value) > 253:
-        errs.append(_max_len_error(253))
-    if not _DNS1123_SUBDOMAIN_RE.match(value):
-        errs.append(_regex_error(_DNS1123_SUBDOMAIN_MSG, _DNS1123_SUBDOMAIN_FMT,
-                                 "example.com"))
-    return errs
-
-
-def qualified_name_errors(value: str) -> list[str]:
-    """Why ``value`` is not a label key (validation.IsQualifiedName)."""
-    parts = value.split("/")
-    errs: list[str] = []
-    if len(parts) > 2:
-        return [
-            "a qualified name "
-            + _regex_error(_QNAME_MSG, _QNAME_FMT, "MyName", "my.name", "123-abc")
-            + " with an optional DNS subdomain prefix and '/' (e.g. "
-            "'example.com/MyName')"
-        ]
-    name = parts[-1]
-    if len(parts) == 2:
-        prefix = parts[0]
-        if not prefix:
-            errs.append("prefix part must be non-empty")
-        else:
-            errs += ["prefix part " + e for e in _dns1123_subdomain_errors(prefix)]
-    if not name:
-        errs.append("name part must be non-empty")
-    elif len(name) > 63:
-        errs.append("name part " + _max_len_error(63))
-    if not _QNAME_RE.match(name):
-        errs.append("name part " + _regex_error(_QNAME_MSG, _QNAME_FMT, "MyName",
-                                                "my.name", "123-abc"))
-    return errs
-
-
-def label_value_errors(value: str) -> list[str]:
-    """Why ``value`` is not a label value (validation.IsValidLabelValue)."""
-    errs = []
-    if len(value) > 63:
-        errs.append(_max_len_error(63))
-    if not _LABEL_VALUE_RE.match(value):
-        errs.append(_regex_error(_LABEL_VALUE_MSG, _LABEL_VALUE_FMT, "MyValue",
-                                 "my_value", "12345"))
-    return errs
-
 
 def go_quote(text: str) -> str:
     """A string as Go's %q prints it (strconv.Quote), for messages."""
@@ -193,12 +113,12 @@ class Requirement:
 def new_requirement(key: str, operator: str, values: list[str]) -> Requirement:
     """A checked requirement, as labels.NewRequirement; SelectorError if bad."""
     errs = []
-    key_errs = qualified_name_errors(key)
+    key_errs = is_qualified_name(key)
     if key_errs:
         errs.append(_invalid("key", key, "; ".join(key_errs)))
     errs += _operator_errors(operator, values)
     for i, value in enumerate(values):
-        value_errs = label_value_errors(value)
+        value_errs = is_valid_label_value(value)
         if value_errs:
             errs.append(_invalid(f"values[{i}][{key}]", value,
                                  "; ".join(value_errs)))
@@ -429,7 +349,7 @@ class _LabelParser:
             tok, lit = self.take()
         if tok != _IDENTIFIER:
             raise SelectorError(f"found '{lit}', expected: identifier")
-        errs = qualified_name_errors(lit)
+        errs = is_qualified_name(lit)
         if errs:
             raise SelectorError(_invalid("<nil>", lit, "; ".join(errs)))
         if self.peek()[0] in (_END, _COMMA) and operator is None:
