@@ -1,0 +1,94 @@
+"""kctl describe: one readable page per object, with its events."""
+
+from __future__ import annotations
+
+import click
+
+from kctl.client import APIError, NotFound
+from kctl.errors import AlreadyReported
+from kctl.options import connection_options, session
+from kctl.resources import object_path, parse
+
+EXAMPLES = """
+\b
+Examples:
+  kctl describe pod nginx
+  kctl describe pods/nginx nodes/node1
+  kctl describe pods -l app=web
+"""
+
+
+@click.command(epilog=EXAMPLES)
+@click.argument("args", nargs=-1)
+@click.option("-l", "--selector", default="", help="Describe every match.")
+@click.option("-A", "--all-namespaces", is_flag=True)
+@click.option("--show-events/--no-show-events", default=True, show_default=True)
+@connection_options
+def describe(args, selector, all_namespaces, show_events):
+    """Show details of a specific resource or group of resources."""
+    from kctl.describe import describe as render
+
+    s = session()
+    targets = parse(list(args), s.discovery, verb="describe")
+    failed, pages = False, []
+    for target in targets:
+        for obj in _objects(s, target, selector, all_namespaces):
+            if obj is None:
+                failed = True
+                continue
+            events = _events(s, obj) if show_events else None
+            pages.append(render(obj, target.resource.group,
+                                target.resource.namespaced, events))
+    s.out.write("\n\n".join(page.rstrip("\n") for page in pages) +
+                ("\n" if pages else ""))
+    if not pages and not failed:
+        s.warn(f"No resources found in {s.namespace} namespace.")
+    if failed:
+        raise AlreadyReported()
+
+
+def _objects(s, target, selector, all_namespaces):
+    if target.names:
+        for name in target.names:
+            try:
+                yield s.client.get(object_path(target.resource, s.namespace, name))
+            except NotFound as exc:
+                from kctl.main import server_error_line
+
+                s.warn(server_error_line(exc))
+                yield None
+        return
+    namespace = None if all_namespaces else s.namespace
+    listing = s.client.get(object_path(target.resource, namespace),
+                           {"labelSelector": selector})
+    kind = listing.get("kind", "").removesuffix("List")
+    for item in listing.get("items") or []:
+        item.setdefault("kind", kind)
+        item.setdefault("apiVersion", listing.get("apiVersion"))
+        yield item
+
+
+def _events(s, obj: dict) -> list[dict]:
+    """The events whose involvedObject is this object (by uid when known)."""
+    meta = obj.get("metadata") or {}
+    namespace = meta.get("namespace") or "default"
+    selector = ",".join(f"involvedObject.{k}={v}" for k, v in (
+        ("name", meta.get("name")), ("namespace", meta.get("namespace")),
+        ("uid", meta.get("uid"))) if v)
+    path = f"/api/v1/namespaces/{namespace}/events"
+    try:
+        items = s.client.get(path, {"fieldSelector": selector}).get("items") or []
+    except APIError:
+        # A server without those selectable fields: filter here instead.
+        try:
+            items = s.client.get(path).get("items") or []
+        except APIError:
+            return []
+    return [e for e in items if _about(e, meta)]
+
+
+def _about(event: dict, meta: dict) -> bool:
+    involved = event.get("involvedObject") or event.get("regarding") or {}
+    if involved.get("uid") and meta.get("uid"):
+        return involved["uid"] == meta["uid"]
+    return involved.get("name") == meta.get("name")

@@ -1,0 +1,494 @@
+"""The text of ``kctl describe``: kubectl's layouts for pods, nodes, services,
+replicationcontrollers and namespaces, and a generic one for any other kind.
+
+Each describer writes ``Label:\\tvalue`` lines at an indent level; Go's
+tabwriter rules (kctl.tabwriter) then align them the way kubectl's are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+
+class Writer:
+    def __init__(self):
+        self.lines: list[str] = []
+
+    def line(self, level: int, text: str) -> None:
+        self.lines.append("  " * level + text)
+
+    def field(self, level: int, label: str, value) -> None:
+        self.line(level, f"{label}:\t{value if value not in (None, '') else '<none>'}")
+
+    def mapping(self, level: int, label: str, values: dict | None) -> None:
+        """Labels:  a=b, then one per line, aligned under the first."""
+        items = sorted((values or {}).items())
+        if not items:
+            self.field(level, label, "<none>")
+            return
+        for index, (key, value) in enumerate(items):
+            self.line(level, f"{label + ':' if index == 0 else ''}\t{key}={value}")
+
+    def text(self) -> str:
+        from kctl.tabwriter import align
+
+        return align("\n".join(self.lines)) + "\n"
+
+
+def human_duration(seconds: float) -> str:
+    """apimachinery's HumanDuration: 5s, 3m2s, 5h, 4d3h, 400d."""
+    s = int(seconds)
+    if s < 0:
+        return "<invalid>"
+    if s < 120:
+        return f"{s}s"
+    minutes = s // 60
+    if minutes < 10:
+        rest = s % 60
+        return f"{minutes}m{rest}s" if rest else f"{minutes}m"
+    if minutes < 180:
+        return f"{minutes}m"
+    hours = s // 3600
+    if hours < 8:
+        rest = (s % 3600) // 60
+        return f"{hours}h{rest}m" if rest else f"{hours}h"
+    if hours < 48:
+        return f"{hours}h"
+    days = hours // 24
+    if hours < 24 * 8:
+        rest = hours % 24
+        return f"{days}d{rest}h" if rest else f"{days}d"
+    if days < 365 * 2:
+        return f"{days}d"
+    years, rest = days // 365, days % 365
+    if years < 8:
+        return f"{years}y{rest}d" if rest else f"{years}y"
+    return f"{years}y"
+
+
+def parse_time(text: str | None) -> dt.datetime | None:
+    if not text:
+        return None
+    try:
+        return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def rfc1123(text: str | None) -> str:
+    when = parse_time(text)
+    if when is None:
+        return "<unknown>"
+    return when.astimezone().strftime("%a, %d %b %Y %H:%M:%S %z")
+
+
+def since(text: str | None, now: dt.datetime | None = None) -> str:
+    when = parse_time(text)
+    if when is None:
+        return "<unknown>"
+    now = now or dt.datetime.now(dt.timezone.utc)
+    return human_duration((now - when).total_seconds())
+
+
+# Shared blocks.
+
+
+def _metadata(w: Writer, obj: dict, namespaced: bool = True) -> None:
+    meta = obj.get("metadata") or {}
+    w.field(0, "Name", meta.get("name"))
+    if namespaced:
+        w.field(0, "Namespace", meta.get("namespace"))
+
+
+def _labels_annotations(w: Writer, obj: dict) -> None:
+    meta = obj.get("metadata") or {}
+    w.mapping(0, "Labels", meta.get("labels"))
+    annotations = {k: v for k, v in (meta.get("annotations") or {}).items()
+                   if k != "kubectl.kubernetes.io/last-applied-configuration"}
+    w.mapping(0, "Annotations", annotations)
+
+
+def events_block(w: Writer, events: list[dict] | None) -> None:
+    if events is None:
+        return
+    if not events:
+        w.field(0, "Events", "<none>")
+        return
+    w.line(0, "Events:")
+    w.line(1, "Type\tReason\tAge\tFrom\tMessage")
+    w.line(1, "----\t------\t----\t----\t-------")
+    for event in sorted(events, key=_event_time):
+        w.line(1, "\t".join([event.get("type", ""), event.get("reason", ""),
+                             _event_age(event), _event_source(event),
+                             (event.get("message") or "").strip()]))
+
+
+def _event_time(event: dict) -> str:
+    return (event.get("lastTimestamp") or event.get("eventTime") or
+            (event.get("metadata") or {}).get("creationTimestamp") or "")
+
+
+def _event_age(event: dict) -> str:
+    last = since(_event_time(event))
+    count = event.get("count") or (event.get("series") or {}).get("count") or 1
+    if count > 1 and event.get("firstTimestamp"):
+        return f"{last} (x{count} over {since(event['firstTimestamp'])})"
+    return last
+
+
+def _event_source(event: dict) -> str:
+    source = event.get("source") or {}
+    component = source.get("component") or event.get("reportingComponent") or ""
+    host = source.get("host")
+    return f"{component}, {host}" if host and component else component or host or ""
+
+
+# Pods.
+
+
+def describe_pod(pod: dict, events: list[dict] | None) -> str:
+    w = Writer()
+    spec, status = pod.get("spec") or {}, pod.get("status") or {}
+    meta = pod.get("metadata") or {}
+    _metadata(w, pod)
+    w.field(0, "Priority", spec.get("priority", 0))
+    w.field(0, "Service Account", spec.get("serviceAccountName"))
+    node = spec.get("nodeName")
+    w.field(0, "Node", f"{node}/{status.get('hostIP', '')}" if node else "<none>")
+    if status.get("startTime"):
+        w.field(0, "Start Time", rfc1123(status.get("startTime")))
+    _labels_annotations(w, pod)
+    if meta.get("deletionTimestamp"):
+        w.field(0, "Status", f"Terminating (lasts {since(meta['deletionTimestamp'])})")
+    else:
+        w.field(0, "Status", status.get("phase"))
+    if status.get("reason"):
+        w.field(0, "Reason", status["reason"])
+    if status.get("message"):
+        w.field(0, "Message", status["message"])
+    w.field(0, "IP", status.get("podIP"))
+    ips = status.get("podIPs") or []
+    if ips:
+        w.line(0, "IPs:")
+        for ip in ips:
+            w.field(1, "IP", ip.get("ip"))
+    else:
+        w.field(0, "IPs", "<none>")
+    _containers(w, "Init Containers", spec.get("initContainers"),
+                status.get("initContainerStatuses"))
+    _containers(w, "Containers", spec.get("containers"),
+                status.get("containerStatuses"))
+    _conditions(w, status.get("conditions"))
+    _volumes(w, spec.get("volumes"))
+    w.field(0, "QoS Class", status.get("qosClass"))
+    w.mapping(0, "Node-Selectors", spec.get("nodeSelector"))
+    _tolerations(w, spec.get("tolerations"))
+    events_block(w, events)
+    return w.text()
+
+
+def _containers(w: Writer, title: str, containers, statuses) -> None:
+    if not containers:
+        return
+    by_name = {s.get("name"): s for s in statuses or []}
+    w.line(0, f"{title}:")
+    for c in containers:
+        st = by_name.get(c["name"], {})
+        w.line(1, f"{c['name']}:")
+        if st.get("containerID"):
+            w.field(2, "Container ID", st["containerID"])
+        w.field(2, "Image", c.get("image"))
+        if st.get("imageID") is not None:
+            w.field(2, "Image ID", st.get("imageID", ""))
+        _ports(w, c.get("ports") or [])
+        if c.get("command"):
+            w.line(2, "Command:")
+            for part in c["command"]:
+                w.line(3, part)
+        if c.get("args"):
+            w.line(2, "Args:")
+            for part in c["args"]:
+                w.line(3, part)
+        _state(w, "State", st.get("state"))
+        if st.get("lastState"):
+            _state(w, "Last State", st.get("lastState"))
+        w.field(2, "Ready", "True" if st.get("ready") else "False")
+        w.field(2, "Restart Count", st.get("restartCount", 0))
+        _env(w, c.get("env"))
+        _mounts(w, c.get("volumeMounts"))
+
+
+def _ports(w: Writer, ports: list[dict]) -> None:
+    if not ports:
+        return
+    text = ", ".join(f"{p.get('containerPort')}/{p.get('protocol', 'TCP')}"
+                     for p in ports)
+    w.field(2, "Port" if len(ports) == 1 else "Ports", text)
+    hosts = ", ".join(f"{p.get('hostPort', 0)}/{p.get('protocol', 'TCP')}"
+                      for p in ports)
+    w.field(2, "Host Port" if len(ports) == 1 else "Host Ports", hosts)
+
+
+def _state(w: Writer, label: str, state: dict | None) -> None:
+    state = state or {}
+    if "running" in state:
+        w.field(2, label, "Running")
+        w.field(3, "Started", rfc1123(state["running"].get("startedAt")))
+    elif "waiting" in state:
+        w.field(2, label, "Waiting")
+        w.field(3, "Reason", state["waiting"].get("reason"))
+    elif "terminated" in state:
+        t = state["terminated"]
+        w.field(2, label, "Terminated")
+        w.field(3, "Reason", t.get("reason"))
+        w.field(3, "Exit Code", t.get("exitCode", 0))
+        w.field(3, "Started", rfc1123(t.get("startedAt")))
+        w.field(3, "Finished", rfc1123(t.get("finishedAt")))
+    else:
+        w.field(2, label, "Waiting")
+
+
+def _env(w: Writer, env) -> None:
+    if not env:
+        w.field(2, "Environment", "<none>")
+        return
+    w.line(2, "Environment:")
+    for var in env:
+        value = var.get("value")
+        if value is None and var.get("valueFrom"):
+            value = "<set from valueFrom>"
+        w.field(3, var["name"], value if value is not None else "")
+
+
+def _mounts(w: Writer, mounts) -> None:
+    if not mounts:
+        w.field(2, "Mounts", "<none>")
+        return
+    w.line(2, "Mounts:")
+    for m in mounts:
+        mode = "ro" if m.get("readOnly") else "rw"
+        w.line(3, f"{m.get('mountPath')} from {m.get('name')} ({mode})")
+
+
+def _conditions(w: Writer, conditions) -> None:
+    if not conditions:
+        return
+    w.line(0, "Conditions:")
+    w.line(1, "Type\tStatus")
+    for c in conditions:
+        w.line(1, f"{c.get('type')} \t{c.get('status')} ")
+
+
+def _volumes(w: Writer, volumes) -> None:
+    if not volumes:
+        w.field(0, "Volumes", "<none>")
+        return
+    w.line(0, "Volumes:")
+    for v in volumes:
+        w.line(1, f"{v['name']}:")
+        source = next((k for k in v if k != "name"), None)
+        if source:
+            w.field(2, "Type", source)
+            for key, value in sorted((v.get(source) or {}).items()):
+                w.field(2, key[:1].upper() + key[1:], value)
+
+
+def _tolerations(w: Writer, tolerations) -> None:
+    texts = []
+    for t in tolerations or []:
+        text = t.get("key", "")
+        if t.get("value"):
+            text += f"={t['value']}"
+        if t.get("effect"):
+            text += f":{t['effect']}"
+        if t.get("operator") == "Exists" and not t.get("key"):
+            text = "op=Exists"
+        if t.get("tolerationSeconds") is not None:
+            text += f" for {t['tolerationSeconds']}s"
+        texts.append(text)
+    if not texts:
+        w.field(0, "Tolerations", "<none>")
+        return
+    for index, text in enumerate(texts):
+        w.line(0, f"{'Tolerations:' if index == 0 else ''}\t{text}")
+
+
+# Nodes, services, replication controllers, namespaces.
+
+
+def describe_node(node: dict, events: list[dict] | None) -> str:
+    w = Writer()
+    spec, status = node.get("spec") or {}, node.get("status") or {}
+    _metadata(w, node, namespaced=False)
+    _labels_annotations(w, node)
+    w.field(0, "CreationTimestamp", rfc1123(node["metadata"].get(
+        "creationTimestamp")))
+    w.field(0, "Taints", ", ".join(
+        f"{t.get('key')}{'=' + t['value'] if t.get('value') else ''}:{t.get('effect')}"
+        for t in spec.get("taints") or []) or "<none>")
+    w.field(0, "Unschedulable", "true" if spec.get("unschedulable") else "false")
+    conditions = status.get("conditions") or []
+    if conditions:
+        w.line(0, "Conditions:")
+        w.line(1, "Type\tStatus\tLastHeartbeatTime\tLastTransitionTime\tReason"
+               "\tMessage")
+        w.line(1, "----\t------\t-----------------\t------------------\t------"
+               "\t-------")
+        for c in conditions:
+            w.line(1, "\t".join([c.get("type", ""), c.get("status", ""),
+                                 rfc1123(c.get("lastHeartbeatTime")),
+                                 rfc1123(c.get("lastTransitionTime")),
+                                 c.get("reason", ""), c.get("message", "")]))
+    addresses = status.get("addresses") or []
+    if addresses:
+        w.line(0, "Addresses:")
+        for a in addresses:
+            w.field(1, a.get("type"), a.get("address"))
+    for title in ("capacity", "allocatable"):
+        values = status.get(title) or {}
+        if values:
+            w.line(0, f"{title.capitalize()}:")
+            for key, value in sorted(values.items()):
+                w.field(1, key, value)
+    info = status.get("nodeInfo") or {}
+    if info:
+        w.line(0, "System Info:")
+        for key in ("machineID", "systemUUID", "bootID", "kernelVersion",
+                    "osImage", "containerRuntimeVersion", "kubeletVersion",
+                    "operatingSystem", "architecture"):
+            if key in info:
+                w.field(1, _title(key), info[key])
+    events_block(w, events)
+    return w.text()
+
+
+def _title(key: str) -> str:
+    words, word = [], ""
+    for c in key:
+        if c.isupper() and word and not word[-1].isupper():
+            words.append(word)
+            word = c
+        else:
+            word += c
+    words.append(word)
+    return " ".join(w[:1].upper() + w[1:] for w in words)
+
+
+def describe_service(svc: dict, events: list[dict] | None) -> str:
+    w = Writer()
+    spec = svc.get("spec") or {}
+    _metadata(w, svc)
+    _labels_annotations(w, svc)
+    w.field(0, "Selector", ",".join(f"{k}={v}" for k, v in
+                                    sorted((spec.get("selector") or {}).items())))
+    w.field(0, "Type", spec.get("type"))
+    w.field(0, "IP Family Policy", spec.get("ipFamilyPolicy"))
+    w.field(0, "IP Families", ",".join(spec.get("ipFamilies") or []))
+    w.field(0, "IP", spec.get("clusterIP"))
+    w.field(0, "IPs", ",".join(spec.get("clusterIPs") or []))
+    for port in spec.get("ports") or []:
+        name = port.get("name") or "<unset>"
+        w.field(0, "Port", f"{name}  {port.get('port')}/{port.get('protocol', 'TCP')}")
+        target = port.get("targetPort", port.get("port"))
+        w.field(0, "TargetPort", f"{target}/{port.get('protocol', 'TCP')}")
+        if port.get("nodePort"):
+            w.field(0, "NodePort", f"{name}  {port['nodePort']}/"
+                    f"{port.get('protocol', 'TCP')}")
+    w.field(0, "Session Affinity", spec.get("sessionAffinity", "None"))
+    events_block(w, events)
+    return w.text()
+
+
+def describe_replicationcontroller(rc: dict, events: list[dict] | None) -> str:
+    w = Writer()
+    spec, status = rc.get("spec") or {}, rc.get("status") or {}
+    _metadata(w, rc)
+    w.field(0, "Selector", ",".join(f"{k}={v}" for k, v in
+                                    sorted((spec.get("selector") or {}).items())))
+    _labels_annotations(w, rc)
+    w.field(0, "Replicas", f"{status.get('replicas', 0)} current / "
+            f"{spec.get('replicas', 1)} desired")
+    w.field(0, "Pods Status", f"{status.get('readyReplicas', 0)} Running / 0 Waiting"
+            f" / 0 Succeeded / 0 Failed")
+    template = spec.get("template") or {}
+    w.line(0, "Pod Template:")
+    w.mapping(1, "Labels", (template.get("metadata") or {}).get("labels"))
+    pod_spec = template.get("spec") or {}
+    sub = Writer()
+    _containers(sub, "Containers", pod_spec.get("containers"), [])
+    for line in sub.lines:
+        w.line(1, line)
+    _volumes_indented(w, pod_spec.get("volumes"))
+    events_block(w, events)
+    return w.text()
+
+
+def _volumes_indented(w: Writer, volumes) -> None:
+    sub = Writer()
+    _volumes(sub, volumes)
+    for line in sub.lines:
+        w.line(1, line)
+
+
+def describe_namespace(ns: dict, events: list[dict] | None) -> str:
+    w = Writer()
+    _metadata(w, ns, namespaced=False)
+    _labels_annotations(w, ns)
+    w.field(0, "Status", (ns.get("status") or {}).get("phase"))
+    w.line(0, "")
+    w.line(0, "No resource quota.")
+    w.line(0, "")
+    w.line(0, "No LimitRange resource.")
+    return w.text()
+
+
+def describe_generic(obj: dict, events: list[dict] | None, namespaced: bool) -> str:
+    """Any other kind: metadata, then every other field as an indented tree."""
+    w = Writer()
+    meta = obj.get("metadata") or {}
+    _metadata(w, obj, namespaced)
+    _labels_annotations(w, obj)
+    w.field(0, "API Version", obj.get("apiVersion"))
+    w.field(0, "Kind", obj.get("kind"))
+    for key in sorted(k for k in obj if k not in ("apiVersion", "kind",
+                                                   "metadata")):
+        _tree(w, 0, _title(key), obj[key])
+    if meta.get("creationTimestamp"):
+        w.field(0, "Creation Timestamp", rfc1123(meta["creationTimestamp"]))
+    events_block(w, events)
+    return w.text()
+
+
+def _tree(w: Writer, level: int, label: str, value) -> None:
+    if isinstance(value, dict):
+        w.line(level, f"{label}:")
+        for key in sorted(value):
+            _tree(w, level + 1, _title(key), value[key])
+    elif isinstance(value, list):
+        w.line(level, f"{label}:")
+        for item in value:
+            if isinstance(item, (dict, list)):
+                _tree(w, level + 1, "-", item)
+            else:
+                w.line(level + 1, str(item))
+    else:
+        from kctl.jsonpath import str_value
+
+        w.field(level, label, str_value(value))
+
+
+DESCRIBERS = {
+    ("", "Pod"): describe_pod,
+    ("", "Node"): describe_node,
+    ("", "Service"): describe_service,
+    ("", "ReplicationController"): describe_replicationcontroller,
+    ("", "Namespace"): describe_namespace,
+}
+
+
+def describe(obj: dict, group: str, namespaced: bool,
+             events: list[dict] | None) -> str:
+    describer = DESCRIBERS.get((group, obj.get("kind", "")))
+    if describer is None:
+        return describe_generic(obj, events, namespaced)
+    return describer(obj, events)
