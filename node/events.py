@@ -1,0 +1,95 @@
+"""Events about pods, as the kubelet records them (core/v1 Event).
+
+Recording is best effort: a failure to post an event is logged at debug and
+never blocks a pod. A repeat of the same event (same object, field, reason and
+message) bumps ``count`` and ``lastTimestamp`` of the one already posted, as
+client-go's event correlator does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from node.client import TRANSIENT, APIClient
+from node.status import now_rfc3339
+
+log = logging.getLogger("node.events")
+
+MAX_REMEMBERED = 4096
+
+
+class EventRecorder:
+    def __init__(self, client: APIClient, node_name: str):
+        self.client = client
+        self.node_name = node_name
+        self._posted: dict[tuple, dict] = {}
+        self._tasks: set[asyncio.Task] = set()
+
+    def emit(self, pod: dict, field_path: str, type_: str, reason: str,
+             message: str) -> None:
+        """Post an event about ``pod`` (and one of its containers) in the background."""
+        task = asyncio.create_task(self._post(pod, field_path, type_, reason, message))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _post(self, pod: dict, field_path: str, type_: str, reason: str,
+                    message: str) -> None:
+        meta = pod["metadata"]
+        key = (meta.get("uid"), field_path, reason, message)
+        namespace = meta.get("namespace", "default")
+        path = f"/api/v1/namespaces/{namespace}/events"
+        now = now_rfc3339()
+        try:
+            previous = self._posted.get(key)
+            if previous is not None:
+                previous["count"] = previous.get("count", 1) + 1
+                previous["lastTimestamp"] = now
+                name = previous["metadata"]["name"]
+                self._posted[key] = await self.client.replace(f"{path}/{name}", previous)
+                return
+            event = self._event(pod, field_path, type_, reason, message, now)
+            self._remember(key, await self.client.create(path, event))
+        except TRANSIENT as err:
+            self._posted.pop(key, None)
+            log.debug("event %s %s/%s not recorded: %s", reason, namespace,
+                      meta.get("name"), err)
+
+    def _remember(self, key: tuple, event: dict) -> None:
+        if len(self._posted) >= MAX_REMEMBERED:
+            self._posted.pop(next(iter(self._posted)))
+        self._posted[key] = event
+
+    def _event(self, pod: dict, field_path: str, type_: str, reason: str,
+               message: str, now: str) -> dict:
+        meta = pod["metadata"]
+        involved = {"kind": "Pod", "apiVersion": "v1",
+                    "namespace": meta.get("namespace", "default"),
+                    "name": meta["name"], "uid": meta.get("uid", ""),
+                    "resourceVersion": meta.get("resourceVersion", "")}
+        if field_path:
+            involved["fieldPath"] = field_path
+        return {
+            "apiVersion": "v1",
+            "kind": "Event",
+            # The kubelet names events <object>.<unix nanoseconds in hex>.
+            "metadata": {"name": f"{meta['name']}.{time.time_ns():x}",
+                         "namespace": involved["namespace"]},
+            "involvedObject": involved,
+            "reason": reason,
+            "message": message,
+            "source": {"component": "kubelet", "host": self.node_name},
+            "firstTimestamp": now,
+            "lastTimestamp": now,
+            "count": 1,
+            "type": type_,
+            "eventTime": None,
+            "reportingComponent": "kubelet",
+            "reportingInstance": self.node_name,
+        }
+
+    async def drain(self) -> None:
+        """Wait for the events still being posted (used when the agent stops)."""
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=5)

@@ -1,0 +1,513 @@
+"""Pod workers: each pod bound to this node has one, reconciling what its spec
+asks for against the processes that run, and writing the status back.
+
+A worker wakes on a watch event, on a container's exit, on a probe result, on a
+back-off deadline and on the periodic resync. Each sync:
+
+- terminating (deletionTimestamp set, or the pod is gone): stop every container
+  with the grace period, record the final state, then delete the pod with grace
+  0 and a UID precondition;
+- otherwise: record exits, restart containers that failed a liveness or startup
+  probe, run the init containers one by one, then start the app containers
+  together, honouring restartPolicy and the restart back-off;
+- compute the status and write it when it changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+import orjson
+
+from node.backoff import RestartBackoff, RetryDelay, go_duration
+from node.client import TRANSIENT, APIClient, Conflict, NotFound, pod_path
+from node.env import ConfigError, command_line, container_env
+from node.events import EventRecorder
+from node.probes import ContainerProbes
+from node.runtime import process as proc
+from node.runtime.logfile import LogFile, PipeReader
+from node.state import StateStore
+from node.status import ZERO_TIME, ContainerRecord, now_rfc3339, pod_status, \
+    terminated_state
+
+log = logging.getLogger("node.pods")
+
+NO_COMMAND = "CommandRequired"
+NO_COMMAND_MESSAGE = (
+    'container "{name}" has no command: the kctl process runtime runs a local '
+    "command and cannot run an image's entrypoint; set command (and args)")
+LOST_EXIT = ("ContainerStatusUnknown",
+             "The container's exit code was lost: it ended while the node agent "
+             "was not running")
+DEFAULT_GRACE = 30
+
+
+@dataclass
+class NodeContext:
+    """What every pod worker shares."""
+
+    client: APIClient
+    store: StateStore
+    events: EventRecorder
+    backoff: RestartBackoff
+    http: aiohttp.ClientSession
+    node_name: str
+    host_ip: str
+    retry_period: float = 10.0
+
+
+@dataclass
+class Run:
+    """A live container process and what reads its pipes and probes it."""
+
+    process: proc.ContainerProcess
+    logfile: LogFile
+    readers: list[PipeReader]
+    probes: ContainerProbes
+    watcher: asyncio.Task | None = None
+    env: dict = field(default_factory=dict)
+
+
+class LogUnavailable(Exception):
+    """No log for this request; the message is the kubelet's."""
+
+
+class PodWorker:
+    def __init__(self, ctx: NodeContext, pod: dict, saved: dict | None = None,
+                 rejection: tuple[str, str] | None = None):
+        self.ctx = ctx
+        self.pod = pod
+        meta = pod["metadata"]
+        self.uid = meta["uid"]
+        self.namespace = meta.get("namespace", "default")
+        self.name = meta["name"]
+        self.rejection = rejection
+        self.saved = saved or {}
+        self.start_time = (self.saved.get("startTime")
+                           or (pod.get("status") or {}).get("startTime")
+                           or now_rfc3339())
+        self.records: dict[str, ContainerRecord] = {
+            name: ContainerRecord.from_dict(data)
+            for name, data in (self.saved.get("containers") or {}).items()}
+        self.runs: dict[str, Run] = {}
+        self.gone = False
+        self.done = False
+        self.wake = asyncio.Event()
+        self.task: asyncio.Task | None = None
+        self._deadline: float | None = None
+        self._sent: dict | None = None
+        self._saved_bytes = b""
+
+    # -- the loop ---------------------------------------------------------------
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    def start(self) -> asyncio.Task:
+        self.task = asyncio.create_task(self.run(), name=f"pod {self.key}")
+        return self.task
+
+    def update(self, pod: dict) -> None:
+        self.pod = pod
+        self.wake.set()
+
+    def removed(self) -> None:
+        """The pod is gone from the API server: stop what is left of it."""
+        self.gone = True
+        self.wake.set()
+
+    async def run(self) -> None:
+        retry = RetryDelay(initial=1.0, cap=30.0)
+        await self._adopt()
+        while not self.done:
+            self.wake.clear()
+            self._deadline = None
+            try:
+                await self.sync()
+                retry.reset()
+            except TRANSIENT as err:
+                log.warning("pod %s: sync failed: %s", self.key, err)
+                self._wake_in(retry())
+            except Exception:
+                log.error("pod %s: sync failed", self.key, exc_info=True)
+                self._wake_in(retry())
+            if not self.done:
+                await self._sleep()
+
+    async def _sleep(self) -> None:
+        timeout = None
+        if self._deadline is not None:
+            timeout = max(0.0, self._deadline - asyncio.get_running_loop().time())
+        try:
+            await asyncio.wait_for(self.wake.wait(), timeout)
+        except asyncio.TimeoutError:
+            pass
+
+    def _wake_in(self, seconds: float) -> None:
+        at = asyncio.get_running_loop().time() + seconds
+        self._deadline = at if self._deadline is None else min(self._deadline, at)
+
+    async def sync(self) -> None:
+        if self._terminating():
+            await self._terminate()
+            return
+        if self.rejection is None and not self.is_terminal():
+            self._collect_exits()
+            await self._restart_unhealthy()
+            if await self._sync_init_containers():
+                for spec in self.pod["spec"]["containers"]:
+                    await self._sync_container(spec, init=False)
+        await self._report()
+        self.save()
+
+    # -- desired state ----------------------------------------------------------
+
+    def _terminating(self) -> bool:
+        return self.gone or bool(self.pod["metadata"].get("deletionTimestamp"))
+
+    def is_terminal(self) -> bool:
+        return (self.pod.get("status") or {}).get("phase") in ("Succeeded", "Failed")
+
+    def _record(self, spec: dict) -> ContainerRecord:
+        record = self.records.get(spec["name"])
+        if record is None:
+            record = self.records[spec["name"]] = ContainerRecord(spec["name"])
+        record.image = spec.get("image", "")
+        return record
+
+    def _should_restart(self, record: ContainerRecord, init: bool) -> bool:
+        policy = self.pod["spec"].get("restartPolicy", "Always")
+        if init:
+            return policy != "Never" and not record.succeeded()
+        return policy == "Always" or (policy == "OnFailure" and not record.succeeded())
+
+    async def _sync_init_containers(self) -> bool:
+        """Run the first unfinished init container; True once all succeeded."""
+        for spec in self.pod["spec"].get("initContainers") or []:
+            record = self._record(spec)
+            if record.succeeded() and record.state == "terminated":
+                continue
+            if record.state != "running":
+                await self._sync_container(spec, init=True)
+            return False
+        return True
+
+    async def _sync_container(self, spec: dict, init: bool) -> None:
+        record = self._record(spec)
+        if record.state == "running":
+            return
+        if record.runs:
+            if not self._should_restart(record, init):
+                return
+            key = f"{self.uid}/{spec['name']}"
+            backoff = self.ctx.backoff
+            if backoff.in_backoff_since(key, record.finished):
+                self._wait_back_off(spec, record, key)
+                return
+            backoff.next(key, record.finished)
+        await self._start(spec, record)
+
+    def _wait_back_off(self, spec: dict, record: ContainerRecord, key: str) -> None:
+        delay = go_duration(self.ctx.backoff.delay(key))
+        message = (f"back-off {delay} restarting failed container={spec['name']} "
+                   f"pod={self.name}_{self.namespace}({self.uid})")
+        if record.waiting("CrashLoopBackOff", message):
+            self._event(spec, "Warning", "BackOff",
+                        f"Back-off restarting failed container {spec['name']} in pod "
+                        f"{self.name}_{self.namespace}({self.uid})")
+        self._wake_in(self.ctx.backoff.remaining(key, record.finished))
+
+    # -- starting and stopping --------------------------------------------------
+
+    async def _start(self, spec: dict, record: ContainerRecord) -> None:
+        if not spec.get("command"):
+            self._fail_config(spec, record, NO_COMMAND,
+                              NO_COMMAND_MESSAGE.format(name=spec["name"]))
+            return
+        try:
+            env = await container_env(self.pod, spec, self.ctx.host_ip, self._lookup)
+        except ConfigError as err:
+            self._fail_config(spec, record, "CreateContainerConfigError", str(err))
+            self._wake_in(self.ctx.retry_period)
+            return
+        full_env = {**proc.base_env(), "HOSTNAME": self._hostname(), **env}
+        container_id = "process://" + secrets.token_hex(32)
+        record.begin_run(container_id)
+        cwd = spec.get("workingDir") or str(self._work_dir())
+        logfile, readers, pipes = self._open_logs(spec["name"], record.restart_count)
+        try:
+            process = proc.start(command_line(spec, env), full_env, cwd, *pipes)
+        except proc.StartError as err:
+            self._close_logs(logfile, readers)
+            record.ended(terminated_state(128, ZERO_TIME, now_rfc3339(), container_id,
+                                          "StartError", err.message), time.time())
+            self._event(spec, "Warning", "Failed", f"Error: {err.message}")
+            self.wake.set()
+            return
+        record.running(now_rfc3339(), process.identity.to_dict())
+        self._attach(spec, process, logfile, readers, full_env, cwd)
+        self.save()
+        log.info("pod %s: started container %s (pid %d)", self.key, spec["name"],
+                 process.pid)
+        self._event(spec, "Normal", "Created", f"Created container {spec['name']}")
+        self._event(spec, "Normal", "Started", f"Started container {spec['name']}")
+
+    def _fail_config(self, spec: dict, record: ContainerRecord, reason: str,
+                     message: str) -> None:
+        if record.waiting(reason, message):
+            log.warning("pod %s: container %s: %s", self.key, spec["name"], message)
+            self._event(spec, "Warning", "Failed", f"Error: {message}")
+
+    def _open_logs(self, name: str, restart_count: int
+                   ) -> tuple[LogFile, list[PipeReader], tuple[Path, Path]]:
+        store = self.ctx.store
+        pipes = proc.make_pipes(store.run_dir(self.uid, name, restart_count))
+        logfile = LogFile(store.log_dir(self.namespace, self.name, self.uid, name),
+                          restart_count)
+        readers = [PipeReader(proc.open_reader(path), stream, logfile)
+                   for path, stream in zip(pipes, ("stdout", "stderr"))]
+        return logfile, readers, pipes
+
+    @staticmethod
+    def _close_logs(logfile: LogFile, readers: list[PipeReader]) -> None:
+        for reader in readers:
+            reader.drain()
+            reader.close()
+        logfile.close()
+
+    def _attach(self, spec: dict, process: proc.ContainerProcess, logfile: LogFile,
+                readers: list[PipeReader], env: dict, cwd: str) -> None:
+        name = spec["name"]
+        probes = ContainerProbes(
+            spec, env, cwd, self.ctx.http, on_change=self.wake.set,
+            on_event=lambda m: self._event(spec, "Warning", "Unhealthy", m))
+        run = Run(process, logfile, readers, probes, env=env)
+        run.watcher = asyncio.create_task(self._watch_exit(process))
+        self.runs[name] = run
+        probes.start()
+
+    async def _watch_exit(self, process: proc.ContainerProcess) -> None:
+        await process.exited.wait()
+        self.wake.set()
+
+    def _collect_exits(self) -> None:
+        for name, run in list(self.runs.items()):
+            if run.process.exited.is_set():
+                self._finish(name, run)
+
+    def _finish(self, name: str, run: Run) -> None:
+        """Record a run that ended and release what watched it."""
+        run.probes.stop()
+        self._close_logs(run.logfile, run.readers)
+        del self.runs[name]
+        record = self.records[name]
+        code = run.process.exit_code
+        reason, message = ("", "") if code is not None else LOST_EXIT
+        record.ended(terminated_state(137 if code is None else code, record.started_at,
+                                      now_rfc3339(), record.container_id, reason,
+                                      message), time.time())
+        log.debug("container %s/%s exited code=%s", self.key, name, code)
+
+    async def _restart_unhealthy(self) -> None:
+        for name, run in list(self.runs.items()):
+            if run.probes.failure and not run.process.exited.is_set():
+                spec = self.spec_of(name)
+                self._event(spec, "Normal", "Killing",
+                            f"{run.probes.failure}, will be restarted")
+                probe = spec.get("livenessProbe") or spec.get("startupProbe") or {}
+                grace = probe.get("terminationGracePeriodSeconds", self._grace())
+                await run.process.stop(grace)
+                self._finish(name, run)
+
+    def _refresh_probes(self) -> None:
+        for name, run in self.runs.items():
+            record = self.records[name]
+            record.started, record.ready = run.probes.started, run.probes.ready
+
+    async def _terminate(self) -> None:
+        grace = self._grace()
+        meta = self.pod["metadata"]
+        if meta.get("deletionTimestamp") and meta.get("deletionGracePeriodSeconds") \
+                is not None:
+            grace = meta["deletionGracePeriodSeconds"]
+        grace = max(grace, 1)
+        for name in self.runs:
+            self._event(self.spec_of(name), "Normal", "Killing",
+                        f"Stopping container {name}")
+        await asyncio.gather(*(run.process.stop(grace) for run in self.runs.values()))
+        self._collect_exits()
+        if not self.gone:
+            await self._report(terminal=True)
+            await self._delete()
+        self.ctx.store.remove(self.uid, self.namespace, self.name)
+        self.ctx.backoff.forget(self.uid + "/")
+        self.done = True
+        log.info("pod %s: terminated", self.key)
+
+    async def _delete(self) -> None:
+        options = {"kind": "DeleteOptions", "apiVersion": "v1",
+                   "gracePeriodSeconds": 0, "preconditions": {"uid": self.uid}}
+        try:
+            await self.ctx.client.delete(pod_path(self.namespace, self.name), options)
+        except (NotFound, Conflict):
+            pass  # already gone, or a new pod of the same name
+
+    # -- adoption after an agent restart -----------------------------------------
+
+    async def _adopt(self) -> None:
+        for name, record in self.records.items():
+            if record.state != "running" or not record.process:
+                continue
+            identity = proc.ProcessIdentity.from_dict(record.process)
+            process = proc.ContainerProcess.adopt(identity)
+            if process is None:
+                record.ended(terminated_state(137, record.started_at, now_rfc3339(),
+                                              record.container_id, *LOST_EXIT),
+                             time.time())
+            else:
+                await self._reattach(self.spec_of(name), record, process)
+
+    async def _reattach(self, spec: dict, record: ContainerRecord,
+                        process: proc.ContainerProcess) -> None:
+        store = self.ctx.store
+        pipes = proc.make_pipes(store.run_dir(self.uid, spec["name"],
+                                              record.restart_count))
+        logfile = LogFile(store.log_dir(self.namespace, self.name, self.uid,
+                                        spec["name"]), record.restart_count)
+        readers = [PipeReader(proc.open_reader(path), stream, logfile)
+                   for path, stream in zip(pipes, ("stdout", "stderr"))]
+        try:
+            env = await container_env(self.pod, spec, self.ctx.host_ip, self._lookup)
+        except ConfigError:
+            env = {}
+        full_env = {**proc.base_env(), "HOSTNAME": self._hostname(), **env}
+        cwd = spec.get("workingDir") or str(self._work_dir())
+        self._attach(spec, process, logfile, readers, full_env, cwd)
+        log.info("pod %s: adopted container %s (pid %d)", self.key, spec["name"],
+                 process.pid)
+
+    # -- status -------------------------------------------------------------------
+
+    def _status(self, pod: dict, terminal: bool = False) -> dict:
+        if self.rejection is not None:
+            reason, message = self.rejection
+            return {"phase": "Failed", "reason": reason, "message": message,
+                    "startTime": self.start_time}
+        self._refresh_probes()
+        init = [self._record(c) for c in pod["spec"].get("initContainers") or []]
+        app = [self._record(c) for c in pod["spec"]["containers"]]
+        return pod_status(pod, init, app, self.ctx.host_ip, self.start_time,
+                          now_rfc3339(), terminal=terminal)
+
+    async def _report(self, terminal: bool = False) -> None:
+        status = self._status(self.pod, terminal)
+        if status == self._sent or status == self.pod.get("status"):
+            return
+
+        def set_status(obj: dict) -> None:
+            obj["status"] = self._status(obj, terminal)
+
+        try:
+            self.pod = await self.ctx.client.update_status(
+                pod_path(self.namespace, self.name), dict(self.pod), set_status)
+        except NotFound:
+            self.gone = True
+            self.wake.set()
+            return
+        self._sent = status
+        log.debug("pod %s: status phase=%s", self.key, status["phase"])
+
+    def save(self) -> None:
+        state = {"uid": self.uid, "namespace": self.namespace, "name": self.name,
+                 "startTime": self.start_time, "grace": self._grace(),
+                 "containers": {n: r.to_dict() for n, r in self.records.items()}}
+        data = orjson.dumps(state)
+        if data != self._saved_bytes:
+            self.ctx.store.save(self.uid, state)
+            self._saved_bytes = data
+
+    # -- logs -----------------------------------------------------------------------
+
+    def log_target(self, container: str, previous: bool) -> tuple[Path, int,
+                                                                  LogFile | None]:
+        """The log directory, run number and live writer for a log request,
+        following the kubelet's validateContainerLogStatus."""
+        record = self.records.get(container)
+        if record is None:
+            raise LogUnavailable(f'container "{container}" in pod "{self.name}" '
+                                 "is not available")
+        status = record.api_status()
+        state, last = status["state"], status["lastState"].get("terminated")
+        if previous:
+            if not last or not last.get("containerID"):
+                raise LogUnavailable(f'previous terminated container "{container}" '
+                                     f'in pod "{self.name}" not found')
+            container_id = last["containerID"]
+        elif "running" in state:
+            container_id = record.container_id
+        elif "terminated" in state or last:
+            container_id = (state.get("terminated") or last)["containerID"]
+        else:
+            raise LogUnavailable(f'container "{container}" in pod "{self.name}" is '
+                                 f"waiting to start: {state['waiting']['reason']}")
+        index = record.run_index.get(container_id)
+        if index is None:
+            raise LogUnavailable(f'container "{container}" in pod "{self.name}" '
+                                 "is terminated")
+        run = self.runs.get(container)
+        live = run.logfile if run and record.container_id == container_id else None
+        log_dir = self.ctx.store.log_dir(self.namespace, self.name, self.uid, container)
+        return log_dir, index, live
+
+    # -- helpers ----------------------------------------------------------------------
+
+    def spec_of(self, name: str) -> dict | None:
+        spec = self.pod["spec"]
+        for container in (spec.get("initContainers") or []) + spec["containers"]:
+            if container["name"] == name:
+                return container
+        return None
+
+    def _grace(self) -> float:
+        value = self.pod["spec"].get("terminationGracePeriodSeconds")
+        return DEFAULT_GRACE if value is None else value
+
+    def _hostname(self) -> str:
+        return self.pod["spec"].get("hostname") or self.name
+
+    def _work_dir(self) -> Path:
+        path = self.ctx.store.work_dir(self.uid)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def _event(self, spec: dict | None, type_: str, reason: str, message: str) -> None:
+        field_path = ""
+        if spec is not None:
+            init = spec in (self.pod["spec"].get("initContainers") or [])
+            field_path = f"spec.{'initContainers' if init else 'containers'}" \
+                         f"{{{spec['name']}}}"
+        self.ctx.events.emit(self.pod, field_path, type_, reason, message)
+
+    async def _lookup(self, resource: str, namespace: str, name: str) -> dict | None:
+        try:
+            return await self.ctx.client.get(f"/api/v1/namespaces/{namespace}/"
+                                             f"{resource}/{name}")
+        except NotFound:
+            return None
+
+    def stop_watching(self) -> None:
+        """Let go of the running processes without stopping them (agent shutdown)."""
+        for run in self.runs.values():
+            run.probes.stop()
+            if run.watcher:
+                run.watcher.cancel()
+            for reader in run.readers:
+                reader.drain()
+            run.logfile.flush()

@@ -1,0 +1,1 @@
+"""The container runtime of the node agent: containers as local process groups."""
