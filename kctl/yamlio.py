@@ -259,11 +259,30 @@ def _needs_quotes(text: str) -> bool:
     return True
 
 
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+
+
+def _tag_of(value, text: str) -> str:
+    if value is None:
+        return "tag:yaml.org,2002:null"
+    if isinstance(value, bool):
+        return "tag:yaml.org,2002:bool"
+    if isinstance(value, int):
+        return "tag:yaml.org,2002:int"
+    if isinstance(value, float):
+        return "tag:yaml.org,2002:float"
+    return _TIMESTAMP if _needs_quotes(text) else _STR
+
+
 class KubectlDumper(yaml.CSafeDumper if hasattr(yaml, "CSafeDumper")
                     else yaml.SafeDumper):
     def resolve(self, kind, value, implicit):
+        # The emitter writes a scalar plain only if it reads back with the
+        # same tag, so this must resolve as go-yaml would.
         if kind is yaml.ScalarNode and implicit[0]:
-            return _STR if not _needs_quotes(value) else "tag:kctl.dev,2024:other"
+            if _BASE60.fullmatch(value):
+                return _TIMESTAMP
+            return _tag_of(resolve_plain(value), value)
         return super().resolve(kind, value, implicit)
 
     def ignore_aliases(self, data):

@@ -22,6 +22,7 @@ from kctl.options import connection_options, filename_options, output_option, se
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 STRATEGIC = "application/strategic-merge-patch+json"
+MERGE = "application/merge-patch+json"
 
 EXAMPLES = """
 \b
@@ -104,7 +105,7 @@ def _apply_one(s, placed: objects.Placed, dry_run: str, output: str) -> bool:
 
 
 def _patch(s, placed, modified, current, dry_run, query):
-    from server.patch import create_three_way_merge_patch
+    from server import patch as patches
 
     annotations = (current.get("metadata") or {}).get("annotations") or {}
     original = json.loads(annotations[LAST_APPLIED]) \
@@ -113,14 +114,23 @@ def _patch(s, placed, modified, current, dry_run, query):
         s.warn(f"Warning: resource {placed.resource.name}/{placed.name} is missing "
                f"the {LAST_APPLIED} annotation which is required by kctl apply. "
                f"The missing annotation will be patched automatically.")
-    patch = create_three_way_merge_patch(original, modified, current,
-                                         placed.resource.kind)
-    if isinstance(patch, (bytes, str)):
-        patch = json.loads(patch)
+    kind = placed.resource.kind
+    # Custom resources take no strategic merge patch; kubectl sends them a
+    # JSON merge patch built the same three-way.
+    group = placed.resource.group
+    built_in = "." not in group or group.endswith(".k8s.io")
+    if built_in and patches.supports_strategic(kind):
+        patch = patches.create_three_way_merge_patch(original, modified, current,
+                                                     kind)
+        content_type = STRATEGIC
+    else:
+        patch = patches.create_three_way_json_merge_patch(original, modified,
+                                                          current)
+        content_type = MERGE
     if not patch:
         return current, "unchanged"
     if dry_run == "client":
         return modified, "configured"
     answer = s.client.request("PATCH", placed.path(), query, body=patch,
-                              content_type=STRATEGIC).json()
+                              content_type=content_type).json()
     return answer, "configured"
