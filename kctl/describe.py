@@ -166,7 +166,7 @@ def describe_pod(pod: dict, events: list[dict] | None) -> str:
         w.field(0, "Reason", status["reason"])
     if status.get("message"):
         w.field(0, "Message", status["message"])
-    w.field(0, "IP", status.get("podIP"))
+    w.line(0, f"IP:\t{status.get('podIP', '')}")
     ips = status.get("podIPs") or []
     if ips:
         w.line(0, "IPs:")
@@ -209,11 +209,13 @@ def _containers(w: Writer, title: str, containers, statuses) -> None:
             w.line(2, "Args:")
             for part in c["args"]:
                 w.line(3, part)
-        _state(w, "State", st.get("state"))
-        if st.get("lastState"):
-            _state(w, "Last State", st.get("lastState"))
-        w.field(2, "Ready", "True" if st.get("ready") else "False")
-        w.field(2, "Restart Count", st.get("restartCount", 0))
+        if st:
+            # As kubectl: no state lines until the node reports a status.
+            _state(w, "State", st.get("state"))
+            if st.get("lastState"):
+                _state(w, "Last State", st.get("lastState"))
+            w.field(2, "Ready", "True" if st.get("ready") else "False")
+            w.field(2, "Restart Count", st.get("restartCount", 0))
         _env(w, c.get("env"))
         _mounts(w, c.get("volumeMounts"))
 
@@ -301,8 +303,8 @@ def _tolerations(w: Writer, tolerations) -> None:
             text += f"={t['value']}"
         if t.get("effect"):
             text += f":{t['effect']}"
-        if t.get("operator") == "Exists" and not t.get("key"):
-            text = "op=Exists"
+        if t.get("operator") == "Exists":
+            text = f"{text} op=Exists" if text else "op=Exists"
         if t.get("tolerationSeconds") is not None:
             text += f" for {t['tolerationSeconds']}s"
         texts.append(text)
@@ -435,10 +437,8 @@ def describe_namespace(ns: dict, events: list[dict] | None) -> str:
     _metadata(w, ns, namespaced=False)
     _labels_annotations(w, ns)
     w.field(0, "Status", (ns.get("status") or {}).get("phase"))
-    w.line(0, "")
-    w.line(0, "No resource quota.")
-    w.line(0, "")
-    w.line(0, "No LimitRange resource.")
+    # TODO: kubectl adds the namespace's ResourceQuotas and LimitRanges; the
+    # kctl server serves neither kind yet.
     return w.text()
 
 

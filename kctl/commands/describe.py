@@ -42,7 +42,9 @@ def describe(args, selector, all_namespaces, show_events):
     s.out.write("\n\n".join(page.rstrip("\n") for page in pages) +
                 ("\n" if pages else ""))
     if not pages and not failed:
-        s.warn(f"No resources found in {s.namespace} namespace.")
+        namespaced = any(t.resource.namespaced for t in targets)
+        s.warn(f"No resources found in {s.namespace} namespace." if namespaced
+               else "No resources found")
     if failed:
         raise AlreadyReported()
 
