@@ -88,8 +88,13 @@ def cli(ctx: click.Context):
     """kctl controls a Kubernetes cluster, as kubectl does."""
 
 
-def main(argv: list[str] | None = None) -> int:
-    session = Session()
+def main(argv: list[str] | None = None, out=None, err=None) -> int:
+    """Run kctl; ``out`` and ``err`` replace stdout and stderr (for tests)."""
+    session = Session(out=out, err=err)
+    if argv is None and len(sys.argv) == 1 or argv == []:
+        click.echo(cli.get_help(click.Context(cli, info_name="kctl")),
+                   file=session.out)
+        return 0
     try:
         cli.main(args=argv, prog_name="kctl", standalone_mode=False, obj=session)
     except click.exceptions.Exit as exc:

@@ -83,6 +83,8 @@ def parse(text: str, source: str = "STDIN") -> list[Manifest]:
         return _parse_json(text, source)
     found = []
     for number, (first_line, doc) in enumerate(split_documents(text), start=1):
+        if not doc.strip():
+            continue
         try:
             data = _load_yaml(doc, first_line)
         except ManifestError as exc:
@@ -93,7 +95,10 @@ def parse(text: str, source: str = "STDIN") -> list[Manifest]:
 
 
 def split_documents(text: str) -> list[tuple[int, str]]:
-    """The documents of a YAML stream with the 0-based line each starts on."""
+    """The documents of a YAML stream with the 0-based line each starts on.
+
+    Empty documents are kept so that numbers count every document of the file.
+    """
     docs, current, start = [], [], 0
     for index, line in enumerate(text.splitlines(keepends=True)):
         if _SEPARATOR.match(line):
@@ -102,7 +107,7 @@ def split_documents(text: str) -> list[tuple[int, str]]:
         else:
             current.append(line)
     docs.append((start, "".join(current)))
-    return [(first, doc) for first, doc in docs if doc.strip()]
+    return docs
 
 
 def _load_yaml(doc: str, first_line: int):
