@@ -9,6 +9,7 @@ usage error; ``--debug`` adds the traceback.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -91,7 +92,8 @@ def cli(ctx: click.Context):
 def main(argv: list[str] | None = None, out=None, err=None) -> int:
     """Run kctl; ``out`` and ``err`` replace stdout and stderr (for tests)."""
     session = Session(out=out, err=err)
-    if argv is None and len(sys.argv) == 1 or argv == []:
+    bare = argv == [] or argv is None and len(sys.argv) == 1
+    if bare and "_KCTL_COMPLETE" not in os.environ:
         click.echo(cli.get_help(click.Context(cli, info_name="kctl")),
                    file=session.out)
         return 0

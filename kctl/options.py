@@ -16,7 +16,9 @@ def _store(attribute: str, convert=None):
     def callback(ctx: click.Context, param, value):
         if value is None or value is False and attribute != "debug":
             return
-        session = ctx.find_object(_session_type())
+        # ensure_object: during shell completion click builds contexts
+        # without kctl's session.
+        session = ctx.ensure_object(_session_type())
         if attribute == "debug":
             session.debug = session.debug or value
         else:
@@ -96,4 +98,12 @@ def filename_options(func):
 
 
 def session() -> "object":
-    return click.get_current_context().find_object(_session_type())
+    return click.get_current_context().ensure_object(_session_type())
+
+
+def resource_args(func):
+    """The TYPE [NAME...] | TYPE/NAME... argument, completed from the server."""
+    from kctl.completion import complete_resources
+
+    return click.argument("args", nargs=-1,
+                          shell_complete=complete_resources)(func)

@@ -9,7 +9,7 @@ import click
 from kctl import objects
 from kctl.client import APIError, NotFound
 from kctl.errors import AlreadyReported, CommandError, UsageError
-from kctl.options import connection_options, filename_options, session
+from kctl.options import connection_options, filename_options, session, resource_args
 from kctl.resources import object_path, parse
 
 EXAMPLES = """
@@ -28,7 +28,7 @@ FORCE_WARNING = ("Warning: Immediate deletion does not wait for confirmation tha
 
 
 @click.command(epilog=EXAMPLES)
-@click.argument("args", nargs=-1)
+@resource_args
 @filename_options
 @click.option("-l", "--selector", default="", help="Delete the objects that match.")
 @click.option("--field-selector", default="", help="Delete the objects that match.")

@@ -6,7 +6,7 @@ import click
 
 from kctl.client import APIError, NotFound
 from kctl.errors import AlreadyReported
-from kctl.options import connection_options, session
+from kctl.options import connection_options, session, resource_args
 from kctl.resources import object_path, parse
 
 EXAMPLES = """
@@ -19,7 +19,7 @@ Examples:
 
 
 @click.command(epilog=EXAMPLES)
-@click.argument("args", nargs=-1)
+@resource_args
 @click.option("-l", "--selector", default="", help="Describe every match.")
 @click.option("-A", "--all-namespaces", is_flag=True)
 @click.option("--show-events/--no-show-events", default=True, show_default=True)

@@ -11,7 +11,7 @@ import click
 
 from kctl import printers
 from kctl.errors import CommandError, UsageError
-from kctl.options import connection_options, session
+from kctl.options import connection_options, session, resource_args
 from kctl.resources import object_path, parse
 
 HEADER = """\
@@ -23,7 +23,7 @@ HEADER = """\
 
 
 @click.command()
-@click.argument("args", nargs=-1)
+@resource_args
 @click.option("-o", "--output", default="yaml", help="Edit as yaml or json.")
 @connection_options
 def edit(args, output):

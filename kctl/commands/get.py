@@ -7,7 +7,7 @@ import click
 from kctl import printers
 from kctl.client import TABLE_ACCEPT, NotFound
 from kctl.errors import AlreadyReported, UsageError
-from kctl.options import connection_options, output_option, session
+from kctl.options import connection_options, output_option, session, resource_args
 from kctl.resources import Target, object_path, parse
 
 EXAMPLES = """
@@ -25,7 +25,7 @@ _SIMPLE = ("json", "yaml", "name")
 
 
 @click.command(epilog=EXAMPLES)
-@click.argument("args", nargs=-1)
+@resource_args
 @output_option()
 @click.option("-l", "--selector", default="", help="Label selector (a=b,c!=d).")
 @click.option("--field-selector", default="", help="Field selector "

@@ -8,7 +8,8 @@ from kctl import objects
 from kctl.client import APIError
 from kctl.commands.create import dry_run_option, print_result
 from kctl.errors import AlreadyReported, CommandError, UsageError
-from kctl.options import connection_options, filename_options, output_option, session
+from kctl.options import (connection_options, filename_options, output_option,
+                          resource_args, session)
 from kctl.resources import object_path, parse
 
 MERGE = "application/merge-patch+json"
@@ -18,7 +19,7 @@ def _command(name: str, field: str, verb: str, examples: str):
     """label and annotate differ only in the metadata field and the words."""
 
     @click.command(name=name, epilog=examples)
-    @click.argument("args", nargs=-1)
+    @resource_args
     @filename_options
     @click.option("--overwrite", is_flag=True,
                   help="Replace values that are already set.")

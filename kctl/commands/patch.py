@@ -6,7 +6,7 @@ import click
 
 from kctl.commands.create import dry_run_option, print_result
 from kctl.errors import UsageError
-from kctl.options import connection_options, output_option, session
+from kctl.options import connection_options, output_option, session, resource_args
 from kctl.resources import object_path, parse
 
 CONTENT_TYPES = {"json": "application/json-patch+json",
@@ -23,7 +23,7 @@ Examples:
 
 
 @click.command(epilog=EXAMPLES)
-@click.argument("args", nargs=-1)
+@resource_args
 @click.option("-p", "--patch", "patch_text", default="", help="The patch, JSON or "
               "YAML.")
 @click.option("--patch-file", default="", help="A file holding the patch.")

@@ -12,7 +12,7 @@ import click
 
 from kctl.client import NotFound
 from kctl.errors import CommandError, UsageError
-from kctl.options import connection_options, session
+from kctl.options import connection_options, session, resource_args
 from kctl.resources import object_path, parse
 
 EXAMPLES = """
@@ -77,7 +77,7 @@ class Condition:
 
 
 @click.command(epilog=EXAMPLES)
-@click.argument("args", nargs=-1)
+@resource_args
 @click.option("--for", "conditions", multiple=True, required=True,
               help="condition=NAME[=VALUE], delete or jsonpath='{...}'[=VALUE]; "
               "repeat: all must hold.")

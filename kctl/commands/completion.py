@@ -1,0 +1,34 @@
+"""kctl completion: the shell script that wires kctl's completion into a shell.
+
+The scripts call kctl back with _KCTL_COMPLETE set; click answers with
+commands, flags, and (from kctl.completion) resource types and live names.
+completions/ holds the generated scripts; a test keeps them equal to this.
+"""
+
+from __future__ import annotations
+
+import click
+
+SHELLS = ("bash", "zsh", "fish")
+
+
+def script(shell: str) -> str:
+    from click.shell_completion import get_completion_class
+
+    from kctl.main import cli
+
+    complete = get_completion_class(shell)(cli, {}, "kctl", "_KCTL_COMPLETE")
+    return complete.source().rstrip("\n") + "\n"
+
+
+@click.command(epilog="""
+\b
+Examples:
+  source <(kctl completion bash)
+  kctl completion zsh > "${fpath[1]}/_kctl"
+  kctl completion fish > ~/.config/fish/completions/kctl.fish
+""")
+@click.argument("shell", type=click.Choice(SHELLS))
+def completion(shell):
+    """Output shell completion code for bash, zsh or fish."""
+    click.echo(script(shell), nl=False)
