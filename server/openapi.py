@@ -161,7 +161,7 @@ def _referenced(used: set[str]) -> set[str]:
         schema = SCHEMAS.get(pending.pop())
         if schema is None:
             continue
-        for f in schema.fields:
+        for f in schema.json_fields.values():
             for name in _type_refs(f.type):
                 if name not in names:
                     names.add(name)
@@ -209,7 +209,8 @@ def _special_definition(kind: str, v3: bool) -> tuple[str, dict]:
 
 def _object_definition(schema: ObjectSchema, v3: bool) -> dict:
     definition: dict = {"description": schema.description, "type": "object"}
-    properties = {f.name: _property(f, v3) for f in schema.fields}
+    properties = {name: _property(f, v3)
+                  for name, f in schema.json_fields.items()}
     definition["properties"] = dict(sorted(properties.items()))
     if schema.required:
         definition["required"] = sorted(schema.required)

@@ -6,16 +6,24 @@
 
 from __future__ import annotations
 
-from server.schema import apps, coordination, core, core_pod, core_volumes, meta
+from server.schema import (
+    apps, coordination, core, core_container, core_pod, core_scheduling,
+    core_volumes, meta,
+)
 from server.schema.dsl import Field, ObjectSchema, Type
 
 SCHEMAS: dict[str, ObjectSchema] = {}
 
-for _module in (meta, core_pod, core_volumes, core, apps, coordination):
+for _module in (meta, core_pod, core_container, core_scheduling, core_volumes,
+                core, apps, coordination):
     for _schema in _module.SCHEMAS:
         if _schema.name in SCHEMAS:
             raise ValueError(f"schema {_schema.name} is defined twice")
         SCHEMAS[_schema.name] = _schema
+
+
+for _schema in SCHEMAS.values():
+    _schema.resolve(SCHEMAS)
 
 
 def schema_for(name: str) -> ObjectSchema:

@@ -92,8 +92,12 @@ class Field:
     """One field of an object.
 
     ``ptr`` marks a Go pointer field, whose zero value (0, false, "") is
-    meaningful and kept; other zero values are dropped as Go's ``omitempty``
-    would. ``omitempty=False`` keeps a zero value that Go always prints.
+    meaningful and kept, and which stays absent when not given; other zero
+    values are dropped as Go's ``omitempty`` would, and an absent struct that
+    is not a pointer is present and empty ({}), as Go prints it.
+    ``omitempty=False`` keeps a zero value that Go always prints (required
+    fields, by default). ``inline`` marks an embedded struct: its fields sit
+    in the parent in JSON, but it is a message of its own in protobuf.
     """
 
     name: str
@@ -108,10 +112,13 @@ class Field:
     map_keys: tuple[str, ...] = ()
     ptr: bool = False
     omitempty: bool = True
+    inline: bool = False
 
 
 def field(name: str, number: int, type_: Type, description: str = "",
           **options) -> Field:
+    if options.get("required") and "omitempty" not in options:
+        options["omitempty"] = False
     if isinstance(options.get("enum"), list):
         options["enum"] = tuple(options["enum"])
     if isinstance(options.get("map_keys"), list):
@@ -132,10 +139,10 @@ class ObjectSchema:
     fields: tuple[Field, ...]
     description: str = ""
     gvk: tuple[str, str, str] | None = None
-    by_name: dict[str, Field] = dataclass_field(default_factory=dict)
+    # The fields as JSON has them: inline structs flattened. Set by resolve().
+    json_fields: dict[str, Field] = dataclass_field(default_factory=dict)
 
     def __post_init__(self):
-        self.by_name = {f.name: f for f in self.fields}
         numbers = [f.number for f in self.fields]
         if len(set(numbers)) != len(numbers):
             raise ValueError(f"{self.name}: duplicate protobuf field numbers")
@@ -148,7 +155,27 @@ class ObjectSchema:
 
     @property
     def required(self) -> list[str]:
-        return [f.name for f in self.fields if f.required]
+        return [name for name, f in self.json_fields.items() if f.required]
+
+    def resolve(self, schemas: dict[str, "ObjectSchema"]) -> None:
+        """Flatten inline structs into json_fields; check every reference."""
+        self.json_fields = {}
+        for f in self.fields:
+            for name in _refs(f.type):
+                if name not in schemas:
+                    raise ValueError(f"{self.name}.{f.name}: no schema {name}")
+            if f.inline:
+                inner = schemas[f.type.ref]
+                inner.resolve(schemas)
+                self.json_fields.update(inner.json_fields)
+            else:
+                self.json_fields[f.name] = f
+
+
+def _refs(type_: Type) -> list[str]:
+    if type_.kind == "ref":
+        return [type_.ref]
+    return _refs(type_.item) if type_.item is not None else []
 
 
 def obj(name: str, package: str, description: str, *fields: Field,

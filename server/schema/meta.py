@@ -205,7 +205,21 @@ WATCH_EVENT = obj(
     gvk=("", "v1", "WatchEvent"),
 )
 
+CONDITION = obj(
+    "Condition", META, "One condition of an object, in the standard shape.",
+    field("type", 1, STRING, "The condition, in CamelCase.", required=True),
+    field("status", 2, STRING, "True, False or Unknown.", required=True,
+          enum=("False", "True", "Unknown")),
+    field("observedGeneration", 3, INT64,
+          "The generation the condition was set for."),
+    field("lastTransitionTime", 4, TIME, "When the status last changed.",
+          required=True),
+    field("reason", 5, STRING, "Why, in one CamelCase word.", required=True),
+    field("message", 6, STRING, "Why, for a human.", required=True),
+)
+
 SCHEMAS = [
+    CONDITION,
     OBJECT_META, LIST_META, OWNER_REFERENCE, MANAGED_FIELDS_ENTRY,
     LABEL_SELECTOR, LABEL_SELECTOR_REQUIREMENT, STATUS, STATUS_DETAILS,
     STATUS_CAUSE, PRECONDITIONS, DELETE_OPTIONS, WATCH_EVENT,
