@@ -1,0 +1,391 @@
+"""Services: defaults, clusterIP allocation, validation, printing; Endpoints."""
+
+import copy
+import ipaddress
+
+import pytest
+
+from server.errors import InternalError, Invalid
+from server.registry.services import ClusterIPAllocator, EndpointsKind, ServiceKind
+
+
+def service(name="web", **spec) -> dict:
+    spec.setdefault("selector", {"app": name})
+    spec.setdefault("ports", [{"port": 80}])
+    return {"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": name, "namespace": "default"}, "spec": spec}
+
+
+def messages(errs) -> list[str]:
+    return [str(e) for e in errs]
+
+
+# The allocator.
+
+def test_allocator_skips_network_and_broadcast_addresses():
+    allocator = ClusterIPAllocator("10.0.0.0/29")
+
+    ips = {allocator.allocate() for _ in range(6)}
+
+    assert ips == {f"10.0.0.{i}" for i in range(1, 7)}
+    assert allocator.free == 0
+
+
+def test_full_range():
+    allocator = ClusterIPAllocator("10.0.0.0/30")
+    allocator.allocate()
+    allocator.allocate()
+
+    with pytest.raises(ValueError, match="^range is full$"):
+        allocator.allocate()
+
+
+def test_released_ip_can_be_allocated_again():
+    allocator = ClusterIPAllocator("10.0.0.0/30")
+    first, second = allocator.allocate(), allocator.allocate()
+
+    allocator.release(first)
+
+    assert allocator.allocate() == first and first != second
+
+
+def test_many_allocations_have_no_duplicates():
+    allocator = ClusterIPAllocator("10.96.0.0/24")
+
+    ips = [allocator.allocate() for _ in range(254)]
+
+    assert len(set(ips)) == 254
+    assert all(ipaddress.ip_address(ip) in ipaddress.ip_network("10.96.0.0/24")
+               for ip in ips)
+
+
+def test_dynamic_allocation_prefers_the_upper_band():
+    allocator = ClusterIPAllocator("10.0.0.0/24")
+
+    ips = [ipaddress.ip_address(allocator.allocate()) for _ in range(50)]
+
+    # The lowest 16 addresses stay free for clusterIPs asked for by hand.
+    assert min(ips) > ipaddress.ip_address("10.0.0.16")
+
+
+def test_reserve_errors():
+    allocator = ClusterIPAllocator("10.0.0.0/24")
+    allocator.reserve("10.0.0.10")
+
+    with pytest.raises(ValueError, match="^provided IP is already allocated$"):
+        allocator.reserve("10.0.0.10")
+    with pytest.raises(ValueError) as err:
+        allocator.reserve("10.0.1.1")
+    assert str(err.value) == ("the provided IP (10.0.1.1) is not in the valid range. "
+                              "The range of valid IPs is 10.0.0.0/24")
+    with pytest.raises(ValueError):
+        allocator.reserve("10.0.0.255")
+
+
+# Create: defaults and allocation.
+
+def test_defaults_and_allocation():
+    kind = ServiceKind("10.0.0.0/24")
+    svc = service()
+
+    kind.prepare_create(svc)
+
+    ip = svc["spec"]["clusterIP"]
+    assert svc["spec"] == {
+        "selector": {"app": "web"},
+        "ports": [{"port": 80, "protocol": "TCP", "targetPort": 80}],
+        "type": "ClusterIP", "sessionAffinity": "None",
+        "internalTrafficPolicy": "Cluster", "ipFamilies": ["IPv4"],
+        "ipFamilyPolicy": "SingleStack", "clusterIP": ip, "clusterIPs": [ip]}
+    assert ipaddress.ip_address(ip) in ipaddress.ip_network("10.0.0.0/24")
+    assert svc["status"] == {"loadBalancer": {}}
+    assert kind.validate(svc) == []
+
+
+def test_two_services_get_different_ips():
+    kind = ServiceKind("10.0.0.0/24")
+    a, b = service("a"), service("b")
+
+    kind.prepare_create(a)
+    kind.prepare_create(b)
+
+    assert a["spec"]["clusterIP"] != b["spec"]["clusterIP"]
+
+
+def test_requested_ip_is_honoured():
+    kind = ServiceKind("10.0.0.0/24")
+    svc = service(clusterIP="10.0.0.5")
+
+    kind.prepare_create(svc)
+
+    assert svc["spec"]["clusterIPs"] == ["10.0.0.5"]
+
+
+def test_requested_ip_in_use():
+    kind = ServiceKind("10.0.0.0/24")
+    kind.prepare_create(service("a", clusterIP="10.0.0.5"))
+
+    with pytest.raises(Invalid) as err:
+        kind.prepare_create(service("b", clusterIP="10.0.0.5"))
+
+    assert err.value.message == (
+        'Service "b" is invalid: spec.clusterIPs: Invalid value: '
+        '[]string{"10.0.0.5"}: failed to allocate IP 10.0.0.5: provided IP is '
+        "already allocated")
+
+
+def test_requested_ip_out_of_range():
+    kind = ServiceKind("10.0.0.0/24")
+
+    with pytest.raises(Invalid) as err:
+        kind.prepare_create(service(clusterIP="192.168.1.1"))
+
+    assert err.value.message == (
+        'Service "web" is invalid: spec.clusterIPs: Invalid value: '
+        '[]string{"192.168.1.1"}: failed to allocate IP 192.168.1.1: the provided '
+        "IP (192.168.1.1) is not in the valid range. The range of valid IPs is "
+        "10.0.0.0/24")
+
+
+def test_requested_ip_that_is_no_ip():
+    with pytest.raises(Invalid) as err:
+        ServiceKind().prepare_create(service(clusterIP="ten"))
+
+    assert messages(err.value.errors) == [
+        'spec.clusterIPs[0]: Invalid value: "ten": must be a valid IP address, '
+        "(e.g. 10.9.8.7 or 2001:db8::ffff)"]
+
+
+def test_full_range_is_an_internal_error():
+    kind = ServiceKind("10.0.0.0/30")
+    kind.prepare_create(service("a"))
+    kind.prepare_create(service("b"))
+
+    with pytest.raises(InternalError) as err:
+        kind.prepare_create(service("c"))
+
+    assert err.value.message == (
+        "Internal error occurred: failed to allocate a serviceIP: range is full")
+
+
+def test_release_gives_the_ip_back():
+    kind = ServiceKind("10.0.0.0/30")
+    a = service("a")
+    kind.prepare_create(a)
+    kind.prepare_create(service("b"))
+
+    kind.release(a)
+    c = service("c")
+    kind.prepare_create(c)
+
+    assert c["spec"]["clusterIP"] == a["spec"]["clusterIP"]
+
+
+def test_restore_reserves_a_stored_service_ip():
+    kind = ServiceKind("10.0.0.0/24")
+    kind.restore({"spec": {"clusterIP": "10.0.0.7", "clusterIPs": ["10.0.0.7"]}})
+
+    with pytest.raises(Invalid):
+        kind.prepare_create(service(clusterIP="10.0.0.7"))
+
+
+def test_headless_service():
+    kind = ServiceKind()
+    svc = service(clusterIP="None")
+
+    kind.prepare_create(svc)
+
+    assert svc["spec"]["clusterIPs"] == ["None"]
+    assert svc["spec"]["ipFamilyPolicy"] == "SingleStack"
+    assert kind.validate(svc) == []
+    assert kind.allocator.free == 254
+
+
+def test_headless_service_without_selector():
+    svc = service(clusterIP="None", selector={})
+
+    ServiceKind().prepare_create(svc)
+
+    assert svc["spec"]["ipFamilyPolicy"] == "RequireDualStack"
+    assert svc["spec"]["ipFamilies"] == ["IPv4"]
+
+
+def test_external_name_service():
+    kind = ServiceKind()
+    svc = service(type="ExternalName", externalName="db.example.com.", ports=[])
+    svc["spec"].pop("selector")
+
+    kind.prepare_create(svc)
+
+    assert "clusterIP" not in svc["spec"] and "ipFamilies" not in svc["spec"]
+    assert kind.validate(svc) == []
+    assert ServiceKind().columns()[3].cell(svc) == "db.example.com."
+
+
+def test_dual_stack_is_refused():
+    with pytest.raises(Invalid) as err:
+        ServiceKind().prepare_create(service(ipFamilyPolicy="RequireDualStack"))
+
+    assert messages(err.value.errors) == [
+        'spec.ipFamilyPolicy: Invalid value: "RequireDualStack": this cluster is '
+        "not configured for dual-stack services"]
+
+
+# Validation.
+
+def test_name_is_a_dns1035_label():
+    kind = ServiceKind()
+    svc = service("1web")
+    kind.prepare_create(svc)
+
+    assert messages(kind.validate(svc)) == [
+        'metadata.name: Invalid value: "1web": a DNS-1035 label must consist of '
+        "lower case alphanumeric characters or '-', start with an alphabetic "
+        "character, and end with an alphanumeric character (e.g. 'my-name',  or "
+        "'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')"]
+
+
+@pytest.mark.parametrize("ports,expected", [
+    ([], ["spec.ports: Required value"]),
+    ([{"port": 0}], ["spec.ports[0].port: Invalid value: 0: must be between 1 and "
+                     "65535, inclusive",
+                     "spec.ports[0].targetPort: Invalid value: 0: must be between 1 "
+                     "and 65535, inclusive"]),
+    ([{"port": 80, "protocol": "HTTP"}],
+     ['spec.ports[0].protocol: Unsupported value: "HTTP": supported values: '
+      '"SCTP", "TCP", "UDP"']),
+    ([{"port": 80, "name": "http"}, {"port": 443}],
+     ["spec.ports[1].name: Required value"]),
+], ids=["none", "zero", "protocol", "unnamed"])
+def test_port_validation(ports, expected):
+    kind = ServiceKind()
+    svc = service(ports=ports)
+    kind.prepare_create(svc)
+
+    assert messages(kind.validate(svc)) == expected
+
+
+def test_same_port_and_protocol_twice():
+    kind = ServiceKind()
+    svc = service(ports=[{"port": 80, "name": "a"}, {"port": 80, "name": "b"},
+                         {"port": 80, "name": "c", "protocol": "UDP"}])
+    kind.prepare_create(svc)
+
+    errs = kind.validate(svc)
+
+    assert [(e.type, e.field) for e in errs] == [("Duplicate value", "spec.ports[1]")]
+
+
+def test_node_port_on_cluster_ip_service():
+    kind = ServiceKind()
+    svc = service(ports=[{"port": 80, "nodePort": 30080}])
+    kind.prepare_create(svc)
+
+    assert messages(kind.validate(svc)) == [
+        "spec.ports[0].nodePort: Forbidden: may not be used when `type` is "
+        "'ClusterIP'"]
+
+
+# Update.
+
+def test_resubmitted_service_keeps_its_ip():
+    kind = ServiceKind()
+    old = service()
+    kind.prepare_create(old)
+    new = service()
+    new["metadata"] = copy.deepcopy(old["metadata"])
+
+    kind.prepare_update(new, old)
+
+    assert new["spec"]["clusterIP"] == old["spec"]["clusterIP"]
+    assert kind.validate_update(new, old) == []
+
+
+def test_cluster_ip_may_not_change():
+    kind = ServiceKind("10.0.0.0/24")
+    old = service(clusterIP="10.0.0.5")
+    kind.prepare_create(old)
+    new = copy.deepcopy(old)
+    new["spec"].update(clusterIP="10.0.0.6", clusterIPs=["10.0.0.6"])
+
+    kind.prepare_update(new, old)
+
+    assert messages(kind.validate_update(new, old)) == [
+        'spec.clusterIPs[0]: Invalid value: []string{"10.0.0.6"}: may not change '
+        "once set"]
+
+
+# Printing and field selectors.
+
+def test_row():
+    kind = ServiceKind("10.0.0.0/24")
+    svc = service(clusterIP="10.0.0.9",
+                  ports=[{"port": 80}, {"port": 53, "protocol": "UDP",
+                                        "name": "dns"}])
+    svc["spec"]["ports"][0]["name"] = "http"
+    kind.prepare_create(svc)
+    svc["metadata"]["creationTimestamp"] = "2024-05-01T11:00:00Z"
+
+    cells = [column.cell(svc) for column in kind.columns()]
+
+    assert cells == ["web", "ClusterIP", "10.0.0.9", "<none>", "80/TCP,53/UDP",
+                     "2024-05-01T11:00:00Z", "app=web"]
+
+
+def test_load_balancer_without_ingress_is_pending():
+    svc = service(type="LoadBalancer")
+    svc["spec"]["ports"][0]["nodePort"] = 30080
+
+    assert ServiceKind().columns()[3].cell(svc) == "<pending>"
+    assert ServiceKind().columns()[4].cell(svc) == "80:30080/"
+
+
+def test_column_definitions():
+    columns = ServiceKind().columns()
+
+    assert [(c.name, c.priority) for c in columns] == [
+        ("Name", 0), ("Type", 0), ("Cluster-IP", 0), ("External-IP", 0),
+        ("Port(s)", 0), ("Age", 0), ("Selector", 1)]
+
+
+def test_field_values():
+    kind = ServiceKind()
+    svc = service(clusterIP="10.0.0.3")
+    kind.prepare_create(svc)
+
+    assert kind.field_values(svc) == {
+        "metadata.name": "web", "metadata.namespace": "default",
+        "spec.clusterIP": "10.0.0.3", "spec.type": "ClusterIP"}
+
+
+# Endpoints.
+
+def endpoints(*subsets) -> dict:
+    return {"metadata": {"name": "web", "namespace": "default"},
+            "subsets": list(subsets)}
+
+
+def test_endpoints_cell():
+    cell = EndpointsKind().columns()[1].cell
+
+    assert cell(endpoints()) == "<none>"
+    assert cell(endpoints({"addresses": [{"ip": "10.1.0.1"}, {"ip": "10.1.0.2"}],
+                           "ports": [{"port": 80}]})) == "10.1.0.1:80,10.1.0.2:80"
+    many = {"addresses": [{"ip": f"10.1.0.{i}"} for i in range(1, 6)],
+            "ports": [{"port": 8080}]}
+    assert cell(endpoints(many)) == (
+        "10.1.0.1:8080,10.1.0.2:8080,10.1.0.3:8080 + 2 more...")
+    assert cell(endpoints({"addresses": [{"ip": "10.1.0.1"}]})) == "10.1.0.1"
+
+
+def test_endpoints_validation():
+    kind = EndpointsKind()
+    obj = endpoints({"addresses": [{"ip": "nope"}], "ports": [{"port": 80}]})
+    kind.prepare_create(obj)
+
+    assert obj["subsets"][0]["ports"] == [{"port": 80, "protocol": "TCP"}]
+    assert messages(kind.validate(obj)) == [
+        'subsets[0].addresses[0].ip: Invalid value: "nope": must be a valid IP '
+        "address, (e.g. 10.9.8.7 or 2001:db8::ffff)"]
+    assert (kind.resource, kind.singular, kind.short_names) == (
+        "endpoints", "endpoints", ("ep",))
