@@ -437,6 +437,7 @@ QUANTITY_FORMAT_ERROR = (
     "quantities must match the regular expression "
     "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
 )
+QUANTITY_SUFFIX_ERROR = "unable to parse quantity's suffix"
 _QUANTITY_RE = re.compile(r"^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$")
 _BINARY_SUFFIXES = {"Ki": 1, "Mi": 2, "Gi": 3, "Ti": 4, "Pi": 5, "Ei": 6}
 _DECIMAL_SUFFIXES = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6,
@@ -445,7 +446,11 @@ _DECIMAL_SUFFIXES = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6,
 
 def parse_quantity(text: object) -> Decimal:
     """The exact value of a quantity ("100m", "1Gi", "1e3", 2); ValueError if
-    it is not one, with resource.ParseQuantity's message."""
+    it is not one, with resource.ParseQuantity's message.
+
+    Canonical formatting is :mod:`server.quantity`'s business; this only
+    reads the value, to validate and compare.
+    """
     if isinstance(text, bool):
         raise ValueError(QUANTITY_FORMAT_ERROR)
     if isinstance(text, (int, float)):
@@ -472,7 +477,8 @@ def _suffix_multiplier(suffix: str) -> Decimal:
         exponent = suffix[1:]
         if re.fullmatch(r"[-+]?[0-9]+", exponent):
             return Decimal(10) ** int(exponent)
-    raise ValueError(QUANTITY_FORMAT_ERROR)
+    # The text has the shape of a quantity, but no such suffix exists.
+    raise ValueError(QUANTITY_SUFFIX_ERROR)
 
 
 def is_quantity(text: object) -> bool:
