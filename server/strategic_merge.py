@@ -41,9 +41,6 @@ SERVER = MergeOptions(merge_parallel_list=True, ignore_unmatched_nulls=True)
 CLIENT = MergeOptions(merge_parallel_list=False, ignore_unmatched_nulls=False)
 
 
-# --- merging ---
-
-
 def merge_map(original: dict | None, patch: dict, schema: Schema,
               opts: MergeOptions) -> dict:
     """``patch`` merged into ``original`` (which is changed and returned)."""
