@@ -216,17 +216,17 @@ def _sorted(items: list, sort_by: str, obj_of) -> list:
 
 
 def _print_objects(s, getter, targets, fmt, argument, no_headers) -> bool:
-    objects = []
-    for target in targets:
-        found = getter.objects(target)
-        if fmt == "name":
-            for obj in found:
-                s.print(printers.name_of(obj, target.resource.kind_name))
-        objects.extend(found)
+    pairs = [(obj, target.resource.kind_name) for target in targets
+             for obj in getter.objects(target)]
     if getter.sort_by:
-        objects = _sorted(objects, getter.sort_by, lambda o: o)
-    if fmt == "name" or not objects and fmt != "custom-columns":
+        pairs = _sorted(pairs, getter.sort_by, lambda pair: pair[0])
+    objects = [obj for obj, _ in pairs]
+    if fmt == "name":
+        for obj, kind_name in pairs:
+            s.print(printers.name_of(obj, kind_name))
         return bool(objects)
+    if not objects and fmt != "custom-columns":
+        return False
     single = len(objects) == 1 and len(targets) == 1 and len(targets[0].names) == 1
     data = objects[0] if single else printers.as_list(objects)
     s.out.write(_render(fmt, argument, data, objects, no_headers))

@@ -1,0 +1,167 @@
+"""kctl get against the real server, compared with the real kubectl's output."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.kctl.conftest import REPO, pod_manifest
+
+
+@pytest.fixture
+def pods(kctl, namespace):
+    """Three pods in a namespace of their own."""
+    for name, app in (("alpha", "web"), ("bravo", "db"), ("charlie-long-name", "web")):
+        done = kctl("create", "-n", namespace, "-f", "-",
+                    stdin=pod_manifest(name, app=app))
+        assert done.code == 0, done.err
+    return namespace
+
+
+def test_table_piped_is_byte_for_byte_kubectls(kctl, kubectl, pods):
+    for args in (["get", "pods"], ["get", "pods", "-o", "wide"],
+                 ["get", "pods", "--show-labels"], ["get", "pods", "-L", "app"],
+                 ["get", "pods", "--no-headers"], ["get", "pods", "-l", "app=web"],
+                 ["get", "pod/alpha", "pods/bravo"]):
+        ours = kctl(*args, "-n", pods)
+        theirs = kubectl(*args, "-n", pods)
+
+        assert ours.code == theirs.returncode == 0
+        assert _ages_blank(ours.out) == _ages_blank(theirs.stdout), args
+
+
+def _ages_blank(text: str) -> str:
+    # The AGE column may tick between the two runs; everything else must match.
+    import re
+
+    return re.sub(r"\b\d+s\b", "Ns", text)
+
+
+def test_json_equals_kubectls_for_the_same_object(kctl, kubectl, pods):
+    ours = kctl("get", "pods", "-n", pods, "-o", "json")
+    theirs = kubectl("get", "pods", "-n", pods, "-o", "json")
+
+    assert ours.out == theirs.stdout
+    assert [i["metadata"]["name"] for i in json.loads(ours.out)["items"]] == [
+        "alpha", "bravo", "charlie-long-name"]
+
+
+def test_one_object_as_json_and_yaml_equals_kubectls(kctl, kubectl, pods):
+    for fmt in ("json", "yaml"):
+        ours = kctl("get", "pod", "alpha", "-n", pods, "-o", fmt)
+        theirs = kubectl("get", "pod", "alpha", "-n", pods, "-o", fmt)
+
+        assert ours.out == theirs.stdout, fmt
+
+
+@pytest.mark.parametrize("template", [
+    "{.items[*].metadata.name}",
+    '{range .items[*]}{.metadata.name}{"\\t"}{.metadata.labels.app}{"\\n"}{end}',
+    '{.items[?(@.metadata.labels.app=="web")].metadata.name}',
+    "{.items[0].spec.containers[*].image}",
+    "{..image}",
+    "{.items[-1:].metadata.name}",
+    "{.items[0].metadata.labels}",
+    "{.items[1:3].spec.tolerations[0]}",
+], ids=["names", "range", "filter", "index", "recursive", "slice", "map", "json"])
+def test_jsonpath_equals_kubectls(kctl, kubectl, pods, template):
+    ours = kctl("get", "pods", "-n", pods, "-o", f"jsonpath={template}")
+    theirs = kubectl("get", "pods", "-n", pods, "-o", f"jsonpath={template}")
+
+    assert ours.out == theirs.stdout
+
+
+def test_custom_columns_and_name_equal_kubectls(kctl, kubectl, pods):
+    for output in ("name", "custom-columns=N:.metadata.name,APP:.metadata.labels.app"):
+        ours = kctl("get", "pods", "-n", pods, "-o", output)
+        theirs = kubectl("get", "pods", "-n", pods, "-o", output)
+
+        assert ours.out == theirs.stdout, output
+
+
+def test_sort_by_and_field_selector(kctl, pods):
+    by_app = kctl("get", "pods", "-n", pods, "--sort-by", ".metadata.labels.app",
+                  "-o", "name")
+    one = kctl("get", "pods", "-n", pods, "--field-selector",
+               "metadata.name=bravo", "--no-headers", "-o", "name")
+
+    assert by_app.out == "pod/bravo\npod/alpha\npod/charlie-long-name\n"
+    assert one.out == "pod/bravo\n"
+
+
+def test_chunked_listing_returns_everything(kctl, pods):
+    done = kctl("get", "pods", "-n", pods, "--chunk-size", "1", "-o", "name")
+
+    assert done.out == "pod/alpha\npod/bravo\npod/charlie-long-name\n"
+
+
+def test_all_namespaces_adds_the_namespace_column(kctl, pods):
+    done = kctl("get", "pods", "-A", "-l", "app=db")
+
+    rows = [line.split() for line in done.out.splitlines()]
+    assert rows[0][:2] == ["NAMESPACE", "NAME"]
+    assert [pods, "bravo"] in [row[:2] for row in rows[1:]]
+
+
+def test_several_types_print_kind_prefixed_tables_as_kubectl(kctl, kubectl, pods):
+    config_map = ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n"
+                  "data:\n  a: b\n")
+    kctl("create", "-n", pods, "-f", "-", stdin=config_map)
+
+    ours = kctl("get", "pods,cm", "-n", pods)
+    theirs = kubectl("get", "pods,cm", "-n", pods)
+
+    assert _ages_blank(ours.out) == _ages_blank(theirs.stdout)
+    tables = ours.out.split("\n\n")
+    assert tables[0].splitlines()[1].startswith("pod/alpha ")
+    assert tables[1].splitlines()[1].startswith("configmap/settings ")
+
+
+def test_short_and_singular_names_and_type_slash_name(kctl, pods):
+    for args in (["po", "alpha"], ["pod", "alpha"], ["pods/alpha"]):
+        done = kctl("get", *args, "-n", pods, "-o", "name")
+
+        assert done.out == "pod/alpha\n", args
+
+
+def test_empty_namespace_says_so_on_stderr(kctl, namespace):
+    done = kctl("get", "pods", "-n", namespace)
+
+    assert (done.code, done.out) == (0, "")
+    assert done.err == f"No resources found in {namespace} namespace.\n"
+
+
+def test_missing_names_fail_but_others_print(kctl, pods):
+    done = kctl("get", "pods", "alpha", "nope", "-n", pods, "-o", "name")
+
+    assert done.code == 1
+    assert done.out == "pod/alpha\n"
+    assert done.err == 'Error from server (NotFound): pods "nope" not found\n'
+
+
+def test_watch_piped_prints_one_line_per_event(api_server, kctl, kctl_env, pods):
+    env = dict(os.environ, PYTHONPATH=REPO, HOME=str(kctl_env),
+               KUBECONFIG=str(kctl_env / "none"),
+               XDG_CACHE_HOME=str(kctl_env / "cache"))
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "kctl.main", "-s", api_server.url, "get", "pods",
+         "-n", pods, "-w", "-l", "app=db"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        first = [watcher.stdout.readline(), watcher.stdout.readline()]
+        kctl("label", "pod", "bravo", "-n", pods, "extra=1")
+        changed = watcher.stdout.readline()
+    finally:
+        os.kill(watcher.pid, signal.SIGTERM)
+        watcher.wait(10)
+
+    assert first[0].split()[:3] == ["NAME", "READY", "STATUS"]
+    assert first[1].split()[0] == "bravo"
+    assert changed.split()[0] == "bravo"
+    assert len(changed.rstrip("\n")) <= len(first[1].rstrip("\n")) + 2

@@ -1,0 +1,71 @@
+"""The error boundary: one line on stderr, documented exit codes, no traceback."""
+
+from __future__ import annotations
+
+from tests.conftest import free_port
+from tests.kctl.conftest import run_program
+
+
+def test_server_down_says_so_in_one_line_and_exits_1(kctl_env):
+    url = f"http://127.0.0.1:{free_port()}"
+
+    done = run_program("get", "pods", "-s", url, env={"HOME": str(kctl_env)})
+
+    assert done.code == 1
+    assert done.out == ""
+    assert done.err == (f"error: cannot reach the API server at {url} "
+                        f"(connection refused); is kctl serve running?\n")
+
+
+def test_no_config_talks_to_the_default_address(kctl_env):
+    env = {"HOME": str(kctl_env), "KUBECONFIG": str(kctl_env / "missing")}
+
+    done = run_program("get", "pods", env=env)
+
+    assert "http://127.0.0.1:8080" in done.err
+
+
+def test_usage_error_exits_2_without_traceback(kctl_env):
+    done = run_program("get", "pods", "--no-such-flag", env={"HOME": str(kctl_env)})
+
+    assert done.code == 2
+    assert done.err.startswith("error: No such option '--no-such-flag'")
+    assert "Traceback" not in done.err
+
+
+def test_unknown_command_exits_2(kctl_env):
+    done = run_program("frobnicate", env={"HOME": str(kctl_env)})
+
+    assert (done.code, done.err) == (2, "error: No such command 'frobnicate'.\n")
+
+
+def test_debug_adds_the_traceback(kctl_env):
+    url = f"http://127.0.0.1:{free_port()}"
+
+    done = run_program("--debug", "get", "pods", "-s", url,
+                       env={"HOME": str(kctl_env)})
+
+    assert done.code == 1
+    assert "Traceback (most recent call last)" in done.err
+    assert done.err.rstrip().endswith("is kctl serve running?")
+
+
+def test_server_error_is_kubectls_line(kctl):
+    done = kctl("get", "pod", "does-not-exist")
+
+    assert done.code == 1
+    assert done.err == 'Error from server (NotFound): pods "does-not-exist" not found\n'
+
+
+def test_unknown_type_exits_1(kctl):
+    done = kctl("get", "gizmos")
+
+    assert (done.code, done.err) == (
+        1, 'error: the server doesn\'t have a resource type "gizmos"\n')
+
+
+def test_bare_kctl_prints_help_and_succeeds(kctl_env):
+    done = run_program(env={"HOME": str(kctl_env)})
+
+    assert done.code == 0
+    assert "get" in done.out and "Commands" in done.out
