@@ -64,7 +64,8 @@ def pod_readiness_gates(pod: dict) -> str:
 def _summary(pod: dict) -> dict:
     """Everything printPod derives from a pod's status, in one pass."""
     spec, status = as_dict(pod.get("spec")), as_dict(pod.get("status"))
-    init_specs = {as_dict(c).get("name"): c for c in as_list(spec.get("initContainers"))}
+    init_specs = {as_dict(c).get("name"): c
+                  for c in as_list(spec.get("initContainers"))}
     phase = status.get("phase", "") or ""
     state = {
         "reason": status.get("reason") or phase,

@@ -139,7 +139,8 @@ class PodKind(Kind):
         errs = _validate_metadata_and_spec(obj)
         spec = as_dict(obj.get("spec"))
         if as_list(spec.get("ephemeralContainers")):
-            errs.append(forbidden("spec.ephemeralContainers", "cannot be set on create"))
+            errs.append(forbidden("spec.ephemeralContainers",
+                                  "cannot be set on create"))
         if spec.get("nodeName") and as_list(spec.get("schedulingGates")):
             errs.append(forbidden(
                 "spec.nodeName",
@@ -194,9 +195,8 @@ class PodKind(Kind):
             Column("IP", _pod_ip, priority=1, description=_IP_DOC),
             Column("Node", lambda o: _or_none(as_dict(o.get("spec")).get("nodeName")),
                    priority=1, description=_NODE_DOC),
-            Column("Nominated Node",
-                   lambda o: _or_none(as_dict(o.get("status")).get("nominatedNodeName")),
-                   priority=1, description=_NOMINATED_DOC),
+            Column("Nominated Node", _nominated_node, priority=1,
+                   description=_NOMINATED_DOC),
             Column("Readiness Gates", pod_readiness_gates, priority=1,
                    description=_GATES_DOC),
         ]
@@ -214,6 +214,10 @@ def unique(errs: list[FieldError]) -> list[FieldError]:
 
 def _or_none(text: object) -> str:
     return text if isinstance(text, str) and text else "<none>"
+
+
+def _nominated_node(obj: dict) -> str:
+    return _or_none(as_dict(obj.get("status")).get("nominatedNodeName"))
 
 
 def _pod_ip(obj: dict) -> str:

@@ -1,14 +1,13 @@
-"""Services (with their cluster IP allocator) and Endpoints."""
+"""Services: defaults, clusterIP allocation, validation and printing."""
 
 from __future__ import annotations
 
 import copy
-import ipaddress
-import random
-import threading
 
 from server.errors import FieldError, InternalError, Invalid
 from server.registry.base import Column, Kind, age_column, name_column
+from server.registry.clusterip import ClusterIPAllocator
+from server.registry.endpoints import INVALID_IP, EndpointsKind, is_ip
 from server.registry.podspec import as_dict, as_list, is_valid_port_name
 from server.registry.printing import format_labels
 from server.validation import (
@@ -19,7 +18,6 @@ from server.validation import (
     is_dns1123_label,
     is_dns1123_subdomain,
     name_is_dns1035_label,
-    name_is_dns_subdomain,
     not_supported,
     required,
     validate_labels,
@@ -33,81 +31,6 @@ SESSION_AFFINITIES = ("ClientIP", "None")
 TRAFFIC_POLICIES = ("Cluster", "Local")
 IP_FAMILY_POLICIES = ("PreferDualStack", "RequireDualStack", "SingleStack")
 IP_FAMILIES = ("IPv4", "IPv6")
-INVALID_IP = "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"
-
-
-class ClusterIPAllocator:
-    """Hands out the IPs of a service CIDR, each to one service at a time.
-
-    As kube-apiserver's bitmap allocator: the network address (and, for
-    IPv4, the broadcast address) is never used, and dynamic allocation
-    prefers the upper part of the range so that the lower part stays free
-    for IPs that users ask for by hand.
-    """
-
-    def __init__(self, cidr: str):
-        self.network = ipaddress.ip_network(cidr, strict=False)
-        first, last = int(self.network.network_address), int(
-            self.network.broadcast_address)
-        if self.network.num_addresses > 2:
-            first += 1
-            if self.network.version == 4:
-                last -= 1
-        self._first, self._size = first, last - first + 1
-        # KEP-3070: a static band of min(max(16, size/16), 256) addresses.
-        self._static_band = min(max(16, self._size // 16), 256, self._size)
-        self._used: set[int] = set()
-        self._lock = threading.Lock()
-
-    @property
-    def free(self) -> int:
-        return self._size - len(self._used)
-
-    def allocate(self) -> str:
-        """A free IP, or ValueError("range is full")."""
-        with self._lock:
-            for band in (range(self._static_band, self._size),
-                         range(0, self._static_band)):
-                offset = self._random_free(band)
-                if offset is not None:
-                    self._used.add(offset)
-                    return str(ipaddress.ip_address(self._first + offset))
-        raise ValueError("range is full")
-
-    def _random_free(self, band: range) -> int | None:
-        if not band:
-            return None
-        start = random.randrange(len(band))
-        for i in range(len(band)):
-            offset = band[(start + i) % len(band)]
-            if offset not in self._used:
-                return offset
-        return None
-
-    def reserve(self, ip: str) -> None:
-        """Take ``ip``; ValueError with kube-apiserver's reason if it cannot be."""
-        offset = self._offset(ip)
-        with self._lock:
-            if offset in self._used:
-                raise ValueError("provided IP is already allocated")
-            self._used.add(offset)
-
-    def release(self, ip: str) -> None:
-        try:
-            offset = self._offset(ip)
-        except ValueError:
-            return
-        with self._lock:
-            self._used.discard(offset)
-
-    def _offset(self, ip: str) -> int:
-        address = ipaddress.ip_address(ip)
-        offset = int(address) - self._first
-        if address not in self.network or not 0 <= offset < self._size:
-            raise ValueError(
-                f"the provided IP ({ip}) is not in the valid range. The range of "
-                f"valid IPs is {self.network}")
-        return offset
 
 
 class ServiceKind(Kind):
@@ -308,7 +231,8 @@ def validate_cluster_ip_fields(spec: dict) -> list[FieldError]:
     if spec.get("type") == "ExternalName":
         return []
     errs: list[FieldError] = []
-    cluster_ip, cluster_ips = spec.get("clusterIP") or "", as_list(spec.get("clusterIPs"))
+    cluster_ip = spec.get("clusterIP") or ""
+    cluster_ips = as_list(spec.get("clusterIPs"))
     if cluster_ip:
         if not cluster_ips:
             errs.append(required("spec.clusterIPs"))
@@ -317,7 +241,8 @@ def validate_cluster_ip_fields(spec: dict) -> list[FieldError]:
                                    GoStrings(cluster_ips),
                                    "first value must match `clusterIP`"))
     elif cluster_ips:
-        errs.append(FieldError("Invalid value", "spec.clusterIPs", GoStrings(cluster_ips),
+        errs.append(FieldError("Invalid value", "spec.clusterIPs",
+                               GoStrings(cluster_ips),
                                "must be empty when `clusterIP` is not specified"))
     errs += _validate_families(spec)
     for i, ip in enumerate(cluster_ips):
@@ -327,7 +252,7 @@ def validate_cluster_ip_fields(spec: dict) -> list[FieldError]:
                                        GoStrings(cluster_ips),
                                        "'None' must be the first and only value"))
             continue
-        if not _is_ip(ip):
+        if not is_ip(ip):
             errs.append(FieldError("Invalid value", f"spec.clusterIPs[{i}]", ip,
                                    INVALID_IP))
     return errs
@@ -346,14 +271,6 @@ def _validate_families(spec: dict) -> list[FieldError]:
     if policy is not None and policy not in IP_FAMILY_POLICIES:
         errs.append(not_supported("spec.ipFamilyPolicy", policy, IP_FAMILY_POLICIES))
     return errs
-
-
-def _is_ip(text: object) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
 
 
 def validate_service_spec(spec: dict) -> list[FieldError]:
@@ -380,7 +297,7 @@ def validate_service_spec(spec: dict) -> list[FieldError]:
                 errs.append(forbidden(f"spec.ports[{i}].nodePort",
                                       "may not be used when `type` is 'ClusterIP'"))
     for i, ip in enumerate(as_list(spec.get("externalIPs"))):
-        if not _is_ip(ip):
+        if not is_ip(ip):
             errs.append(FieldError("Invalid value", f"spec.externalIPs[{i}]", ip,
                                    INVALID_IP))
     if service_type != "ExternalName":
@@ -560,88 +477,6 @@ _SELECTOR_DOC = (
     "type is ExternalName. More info: "
     "https://kubernetes.io/docs/concepts/services-networking/service/"
 )
-_SUBSETS_DOC = (
-    "The set of all endpoints is the union of all subsets. Addresses are placed "
-    "into subsets according to the IPs they share. A single address with "
-    "multiple ports, some of which are ready and some of which are not (because "
-    "they come from different containers) will result in the address being "
-    "displayed in different subsets for the different ports. No address will "
-    "appear in both Addresses and NotReadyAddresses in the same subset. Sets of "
-    "addresses and ports that comprise a service."
-)
 
 
-class EndpointsKind(Kind):
-    kind = "Endpoints"
-    resource = "endpoints"
-    singular = "endpoints"
-    short_names = ("ep",)
-
-    def prepare_create(self, obj: dict) -> None:
-        _default_endpoint_ports(obj)
-
-    def prepare_update(self, obj: dict, old: dict) -> None:
-        _default_endpoint_ports(obj)
-
-    def validate(self, obj: dict) -> list[FieldError]:
-        errs = validate_object_meta(obj, namespaced=True,
-                                    name_validator=name_is_dns_subdomain)
-        return errs + _validate_subsets(obj)
-
-    def validate_update(self, obj: dict, old: dict) -> list[FieldError]:
-        return validate_object_meta_update(obj, old) + _validate_subsets(obj)
-
-    def columns(self) -> list[Column]:
-        return [name_column(),
-                Column("Endpoints", format_endpoints, description=_SUBSETS_DOC),
-                age_column()]
-
-
-def _default_endpoint_ports(obj: dict) -> None:
-    for subset in as_list(obj.get("subsets")):
-        for port in as_list(as_dict(subset).get("ports")):
-            if isinstance(port, dict) and not port.get("protocol"):
-                port["protocol"] = "TCP"
-
-
-def _validate_subsets(obj: dict) -> list[FieldError]:
-    errs: list[FieldError] = []
-    for i, subset in enumerate(as_list(obj.get("subsets"))):
-        subset = as_dict(subset)
-        for key in ("addresses", "notReadyAddresses"):
-            for j, address in enumerate(as_list(subset.get(key))):
-                ip = as_dict(address).get("ip", "")
-                if not _is_ip(ip):
-                    errs.append(FieldError("Invalid value",
-                                           f"subsets[{i}].{key}[{j}].ip", ip,
-                                           INVALID_IP))
-        for j, port in enumerate(as_list(subset.get("ports"))):
-            errs += validate_port_number(as_dict(port).get("port", 0),
-                                         f"subsets[{i}].ports[{j}].port")
-    return errs
-
-
-def format_endpoints(obj: dict) -> str:
-    """formatEndpoints: up to three "ip:port", then " + N more..."."""
-    subsets = as_list(obj.get("subsets"))
-    if not subsets:
-        return "<none>"
-    shown, count = [], 0
-    for subset in subsets:
-        subset = as_dict(subset)
-        addresses = [as_dict(a).get("ip", "") for a in as_list(subset.get("addresses"))]
-        ports = as_list(subset.get("ports")) or [None]
-        for port in ports:
-            count += len(addresses)
-            for ip in addresses:
-                if len(shown) < 3:
-                    shown.append(_host_port(ip, port))
-    text = ",".join(shown)
-    return f"{text} + {count - 3} more..." if count > 3 else text
-
-
-def _host_port(ip: str, port: object) -> str:
-    if port is None:
-        return ip
-    number = as_dict(port).get("port")
-    return f"[{ip}]:{number}" if ":" in ip else f"{ip}:{number}"
+__all__ = ["ClusterIPAllocator", "EndpointsKind", "ServiceKind"]

@@ -146,7 +146,8 @@ def test_finalizers():
     errs = validate_finalizers(["example.com/ok", "bad/name/x"], "metadata.finalizers")
     assert len(errs) == 1 and errs[0].value == "bad/name/x"
     both = validate_finalizers(["orphan", "foregroundDeletion"], "metadata.finalizers")
-    assert both[0].detail == "finalizer orphan and foregroundDeletion cannot be both set"
+    assert both[0].detail == (
+        "finalizer orphan and foregroundDeletion cannot be both set")
 
 
 # Object metadata.
@@ -299,4 +300,5 @@ def test_quantities_compare_across_suffixes():
 
 def test_go_formatted_values():
     assert str(GoStrings(["10.0.0.1", "x"])) == '[]string{"10.0.0.1", "x"}'
-    assert str(GoStringMap({"b": "2", "a": "1"})) == 'map[string]string{"a":"1", "b":"2"}'
+    assert str(GoStringMap({"b": "2", "a": "1"})) == (
+        'map[string]string{"a":"1", "b":"2"}')

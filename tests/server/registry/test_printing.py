@@ -4,7 +4,12 @@ from datetime import datetime, timezone
 
 import pytest
 
-from server.registry.printing import container_cells, format_labels, human_duration, since
+from server.registry.printing import (
+    container_cells,
+    format_labels,
+    human_duration,
+    since,
+)
 
 
 @pytest.mark.parametrize("seconds,text", [

@@ -1,4 +1,4 @@
-"""Services: defaults, clusterIP allocation, validation, printing; Endpoints."""
+"""Services: defaults, clusterIP allocation, validation and printing."""
 
 import copy
 import ipaddress
@@ -6,7 +6,7 @@ import ipaddress
 import pytest
 
 from server.errors import InternalError, Invalid
-from server.registry.services import ClusterIPAllocator, EndpointsKind, ServiceKind
+from server.registry.services import ServiceKind
 
 
 def service(name="web", **spec) -> dict:
@@ -18,68 +18,6 @@ def service(name="web", **spec) -> dict:
 
 def messages(errs) -> list[str]:
     return [str(e) for e in errs]
-
-
-# The allocator.
-
-def test_allocator_skips_network_and_broadcast_addresses():
-    allocator = ClusterIPAllocator("10.0.0.0/29")
-
-    ips = {allocator.allocate() for _ in range(6)}
-
-    assert ips == {f"10.0.0.{i}" for i in range(1, 7)}
-    assert allocator.free == 0
-
-
-def test_full_range():
-    allocator = ClusterIPAllocator("10.0.0.0/30")
-    allocator.allocate()
-    allocator.allocate()
-
-    with pytest.raises(ValueError, match="^range is full$"):
-        allocator.allocate()
-
-
-def test_released_ip_can_be_allocated_again():
-    allocator = ClusterIPAllocator("10.0.0.0/30")
-    first, second = allocator.allocate(), allocator.allocate()
-
-    allocator.release(first)
-
-    assert allocator.allocate() == first and first != second
-
-
-def test_many_allocations_have_no_duplicates():
-    allocator = ClusterIPAllocator("10.96.0.0/24")
-
-    ips = [allocator.allocate() for _ in range(254)]
-
-    assert len(set(ips)) == 254
-    assert all(ipaddress.ip_address(ip) in ipaddress.ip_network("10.96.0.0/24")
-               for ip in ips)
-
-
-def test_dynamic_allocation_prefers_the_upper_band():
-    allocator = ClusterIPAllocator("10.0.0.0/24")
-
-    ips = [ipaddress.ip_address(allocator.allocate()) for _ in range(50)]
-
-    # The lowest 16 addresses stay free for clusterIPs asked for by hand.
-    assert min(ips) > ipaddress.ip_address("10.0.0.16")
-
-
-def test_reserve_errors():
-    allocator = ClusterIPAllocator("10.0.0.0/24")
-    allocator.reserve("10.0.0.10")
-
-    with pytest.raises(ValueError, match="^provided IP is already allocated$"):
-        allocator.reserve("10.0.0.10")
-    with pytest.raises(ValueError) as err:
-        allocator.reserve("10.0.1.1")
-    assert str(err.value) == ("the provided IP (10.0.1.1) is not in the valid range. "
-                              "The range of valid IPs is 10.0.0.0/24")
-    with pytest.raises(ValueError):
-        allocator.reserve("10.0.0.255")
 
 
 # Create: defaults and allocation.
@@ -356,36 +294,3 @@ def test_field_values():
     assert kind.field_values(svc) == {
         "metadata.name": "web", "metadata.namespace": "default",
         "spec.clusterIP": "10.0.0.3", "spec.type": "ClusterIP"}
-
-
-# Endpoints.
-
-def endpoints(*subsets) -> dict:
-    return {"metadata": {"name": "web", "namespace": "default"},
-            "subsets": list(subsets)}
-
-
-def test_endpoints_cell():
-    cell = EndpointsKind().columns()[1].cell
-
-    assert cell(endpoints()) == "<none>"
-    assert cell(endpoints({"addresses": [{"ip": "10.1.0.1"}, {"ip": "10.1.0.2"}],
-                           "ports": [{"port": 80}]})) == "10.1.0.1:80,10.1.0.2:80"
-    many = {"addresses": [{"ip": f"10.1.0.{i}"} for i in range(1, 6)],
-            "ports": [{"port": 8080}]}
-    assert cell(endpoints(many)) == (
-        "10.1.0.1:8080,10.1.0.2:8080,10.1.0.3:8080 + 2 more...")
-    assert cell(endpoints({"addresses": [{"ip": "10.1.0.1"}]})) == "10.1.0.1"
-
-
-def test_endpoints_validation():
-    kind = EndpointsKind()
-    obj = endpoints({"addresses": [{"ip": "nope"}], "ports": [{"port": 80}]})
-    kind.prepare_create(obj)
-
-    assert obj["subsets"][0]["ports"] == [{"port": 80, "protocol": "TCP"}]
-    assert messages(kind.validate(obj)) == [
-        'subsets[0].addresses[0].ip: Invalid value: "nope": must be a valid IP '
-        "address, (e.g. 10.9.8.7 or 2001:db8::ffff)"]
-    assert (kind.resource, kind.singular, kind.short_names) == (
-        "endpoints", "endpoints", ("ep",))
