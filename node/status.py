@@ -132,8 +132,6 @@ def terminated_state(exit_code: int, started_at: str, finished_at: str,
         "finishedAt": finished_at,
         "containerID": container_id,
     }
-    if exit_code > 128 and not reason:
-        state["signal"] = exit_code - 128
     if message:
         state["message"] = message
     return state
