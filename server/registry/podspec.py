@@ -9,6 +9,7 @@ Validation follows ValidatePodSpec in pkg/apis/core/validation.
 from __future__ import annotations
 
 from server.errors import BadRequest, FieldError
+from server.quantity import canonical_quantity
 from server.validation import (
     PROTOCOLS,
     forbidden,
@@ -398,9 +399,18 @@ def validate_resources(resources: dict, path: str) -> list[FieldError]:
         request, limit = _quantity_or_none(value), parsed_limits.get(name)
         if request is not None and limit is not None and request > limit:
             errs.append(FieldError(
-                "Invalid value", f"{path}.requests", str(value),
-                f"must be less than or equal to {name} limit of {limits[name]}"))
+                "Invalid value", f"{path}.requests", _canonical(value),
+                f"must be less than or equal to {name} limit of "
+                f"{_canonical(limits[name])}"))
     return errs
+
+
+def _canonical(value: object) -> str:
+    # Kubernetes prints quantities in their canonical form ("0.5" as "500m").
+    try:
+        return canonical_quantity(str(value))
+    except ValueError:
+        return str(value)
 
 
 def _quantity_or_none(value: object):

@@ -289,6 +289,15 @@ def test_requests_may_not_exceed_limits():
         "than or equal to cpu limit of 1"]
 
 
+def test_quantities_in_messages_are_canonical():
+    errors = create_errors(containers=[container(
+        requests={"memory": "2048Mi"}, limits={"memory": "1.5Gi"})])
+
+    assert errors == [
+        'spec.containers[0].resources.requests: Invalid value: "2Gi": must be less '
+        "than or equal to memory limit of 1536Mi"]
+
+
 def test_bad_quantity_fails_like_decoding():
     with pytest.raises(BadRequest) as err:
         created(containers=[container(requests={"memory": "lots"})])
