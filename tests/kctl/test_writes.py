@@ -1,0 +1,158 @@
+"""create, apply, delete, label, annotate, patch against the real server."""
+
+from __future__ import annotations
+
+import json
+
+from tests.kctl.conftest import pod_manifest
+
+
+def test_create_reports_each_object_and_keeps_going_after_a_failure(
+        kctl, namespace, tmp_path):
+    bad = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: b\n  labels: a: b\n"
+    path = tmp_path / "pods.yaml"
+    path.write_text(pod_manifest("a") + "---\n" + bad + "---\n" + pod_manifest("c")
+                    + "---\n" + pod_manifest("a"))
+
+    done = kctl("create", "-n", namespace, "-f", str(path))
+
+    assert done.code == 1
+    assert done.out == "pod/a created\npod/c created\n"
+    assert done.err == (
+        f'error: error parsing "{path}" (document 2): yaml: line 15, column 12: '
+        f"mapping values are not allowed in this context\n"
+        f'Error from server (AlreadyExists): error when creating "{path}" '
+        f'(document 4): pods "a" already exists\n')
+
+
+def test_create_from_a_directory_json_and_list(kctl, namespace, tmp_path):
+    (tmp_path / "one.json").write_text(json.dumps(
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "one"}}))
+    (tmp_path / "two.yaml").write_text(
+        "apiVersion: v1\nkind: List\nitems:\n"
+        "- {apiVersion: v1, kind: ConfigMap, metadata: {name: two}}\n"
+        "- {apiVersion: v1, kind: ConfigMap, metadata: {name: three}}\n")
+
+    done = kctl("create", "-n", namespace, "-f", str(tmp_path))
+
+    assert done.out == ("configmap/one created\nconfigmap/two created\n"
+                        "configmap/three created\n")
+
+
+def test_dry_runs_store_nothing(kctl, namespace):
+    client = kctl("create", "-n", namespace, "-f", "-", "--dry-run=client",
+                  stdin=pod_manifest("dry"))
+    server = kctl("create", "-n", namespace, "-f", "-", "--dry-run=server",
+                  "-o", "json", stdin=pod_manifest("dry"))
+
+    assert client.out == "pod/dry created (dry run)\n"
+    assert json.loads(server.out)["spec"]["restartPolicy"] == "Always"
+    assert kctl("get", "pods", "-n", namespace).out == ""
+
+
+def test_namespace_mismatch_is_refused(kctl, namespace):
+    manifest = pod_manifest("x").replace("  name: x\n", "  name: x\n  namespace: other\n")
+
+    done = kctl("create", "-n", namespace, "-f", "-", stdin=manifest)
+
+    assert done.code == 1
+    assert 'the namespace from the provided object "other" does not match' in done.err
+
+
+def test_apply_creates_configures_and_leaves_unchanged(kctl, namespace, tmp_path):
+    path = tmp_path / "pod.yaml"
+    path.write_text(pod_manifest("web", app="one"))
+    first = kctl("apply", "-n", namespace, "-f", str(path))
+    again = kctl("apply", "-n", namespace, "-f", str(path))
+    kctl("label", "pod", "web", "-n", namespace, "added-by-hand=yes")
+    path.write_text(pod_manifest("web", app="two"))
+
+    changed = kctl("apply", "-n", namespace, "-f", str(path))
+
+    assert [first.out, again.out, changed.out] == [
+        "pod/web created\n", "pod/web unchanged\n", "pod/web configured\n"]
+    labels = json.loads(kctl("get", "pod", "web", "-n", namespace,
+                             "-o", "jsonpath={.metadata.labels}").out)
+    assert labels == {"app": "two", "added-by-hand": "yes"}
+
+
+def test_apply_removes_what_the_manifest_no_longer_has(kctl, namespace, tmp_path):
+    path = tmp_path / "pod.yaml"
+    path.write_text(pod_manifest("web", app="one", tier="front"))
+    kctl("apply", "-n", namespace, "-f", str(path))
+    path.write_text(pod_manifest("web", app="one"))
+
+    kctl("apply", "-n", namespace, "-f", str(path))
+
+    labels = kctl("get", "pod", "web", "-n", namespace, "-o",
+                  "jsonpath={.metadata.labels}").out
+    assert json.loads(labels) == {"app": "one"}
+
+
+def test_label_and_annotate_set_refuse_overwrite_and_remove(kctl, namespace):
+    kctl("create", "-n", namespace, "-f", "-", stdin=pod_manifest("p", app="a"))
+
+    set_ = kctl("label", "pod", "p", "-n", namespace, "tier=x")
+    refused = kctl("label", "pods/p", "-n", namespace, "tier=y")
+    forced = kctl("label", "pods/p", "-n", namespace, "tier=y", "--overwrite")
+    removed = kctl("label", "pod", "p", "-n", namespace, "app-")
+    noted = kctl("annotate", "pod", "p", "-n", namespace, "note=hello world")
+
+    assert set_.out == "pod/p labeled\n"
+    assert (refused.code, refused.err) == (
+        1, "error: 'tier' already has a value (x), and --overwrite is false\n")
+    assert forced.out == removed.out == "pod/p labeled\n"
+    assert noted.out == "pod/p annotated\n"
+    meta = json.loads(kctl("get", "pod", "p", "-n", namespace, "-o", "json").out)
+    assert meta["metadata"]["labels"] == {"tier": "y"}
+    assert meta["metadata"]["annotations"] == {"note": "hello world"}
+
+
+def test_patch_types(kctl, namespace):
+    kctl("create", "-n", namespace, "-f", "-", stdin=pod_manifest("p", app="a"))
+
+    strategic = kctl("patch", "pod", "p", "-n", namespace,
+                     "-p", '{"metadata":{"labels":{"b":"2"}}}')
+    merge = kctl("patch", "pod/p", "-n", namespace, "--type", "merge",
+                 "-p", "metadata: {labels: {c: '3'}}")
+    same = kctl("patch", "pod/p", "-n", namespace, "--type", "merge",
+                "-p", '{"metadata":{"labels":{"c":"3"}}}')
+    json_patch = kctl("patch", "pod", "p", "-n", namespace, "--type", "json",
+                      "-p", '[{"op":"remove","path":"/metadata/labels/app"}]')
+
+    assert strategic.out == merge.out == json_patch.out == "pod/p patched\n"
+    assert same.out == "pod/p patched (no change)\n"
+    labels = kctl("get", "pod", "p", "-n", namespace, "-o",
+                  "jsonpath={.metadata.labels}").out
+    assert json.loads(labels) == {"b": "2", "c": "3"}
+
+
+def test_delete_forms(kctl, namespace, tmp_path):
+    for name, app in (("a", "one"), ("b", "one"), ("c", "two"), ("d", "two"), ("e", "three")):
+        kctl("create", "-n", namespace, "-f", "-", stdin=pod_manifest(name, app=app))
+    path = tmp_path / "e.yaml"
+    path.write_text(pod_manifest("e"))
+
+    slash = kctl("delete", "pods/a", "pods/b", "-n", namespace)
+    selector = kctl("delete", "pods", "-l", "app=two", "-n", namespace, "--now")
+    from_file = kctl("delete", "-f", str(path), "-n", namespace)
+    missing = kctl("delete", "pod", "zz", "-n", namespace)
+    ignored = kctl("delete", "pod", "zz", "-n", namespace, "--ignore-not-found")
+
+    assert slash.out == 'pod "a" deleted\npod "b" deleted\n'
+    assert selector.out == 'pod "c" deleted\npod "d" deleted\n'
+    assert from_file.out == 'pod "e" deleted\n'
+    assert (missing.code, missing.err) == (
+        1, 'Error from server (NotFound): pods "zz" not found\n')
+    assert (ignored.code, ignored.out, ignored.err) == (0, "", "")
+    assert kctl("get", "pods", "-n", namespace).out == ""
+
+
+def test_delete_all_and_force(kctl, namespace):
+    for name in ("a", "b"):
+        kctl("create", "-n", namespace, "-f", "-", stdin=pod_manifest(name))
+
+    done = kctl("delete", "pods", "--all", "--force", "-n", namespace)
+
+    assert done.out == 'pod "a" force deleted\npod "b" force deleted\n'
+    assert done.err.startswith("Warning: Immediate deletion does not wait")
