@@ -271,7 +271,8 @@ def validate_immutable(new: object, old: object, path: str) -> list[FieldError]:
 
 def validate_labels(labels: dict | None, path: str) -> list[FieldError]:
     errs: list[FieldError] = []
-    for key, value in (labels or {}).items():
+    # A wrong type is the decoder's 400 (server.objects), not ours to report.
+    for key, value in (labels if isinstance(labels, dict) else {}).items():
         errs += invalid(path, key, is_qualified_name(key))
         if not isinstance(value, str):
             errs.append(FieldError("Invalid value", path, value,
@@ -283,7 +284,7 @@ def validate_labels(labels: dict | None, path: str) -> list[FieldError]:
 
 def validate_annotations(annotations: dict | None, path: str) -> list[FieldError]:
     errs: list[FieldError] = []
-    annotations = annotations or {}
+    annotations = annotations if isinstance(annotations, dict) else {}
     for key in annotations:
         # Annotation keys are qualified names, case aside.
         errs += invalid(path, key, is_qualified_name(key.lower()))
@@ -297,9 +298,9 @@ def validate_annotations(annotations: dict | None, path: str) -> list[FieldError
 
 def validate_finalizers(finalizers: list | None, path: str) -> list[FieldError]:
     errs: list[FieldError] = []
-    finalizers = finalizers or []
+    finalizers = finalizers if isinstance(finalizers, list) else []
     for name in finalizers:
-        errs += invalid(path, name, is_qualified_name(name))
+        errs += invalid(path, name, is_qualified_name(str(name)))
     if "orphan" in finalizers and "foregroundDeletion" in finalizers:
         errs.append(FieldError(
             "Invalid value", path, finalizers,
@@ -310,7 +311,8 @@ def validate_finalizers(finalizers: list | None, path: str) -> list[FieldError]:
 def validate_owner_references(refs: list | None, path: str) -> list[FieldError]:
     errs: list[FieldError] = []
     controller = ""
-    for ref in refs or []:
+    refs = [r for r in refs if isinstance(r, dict)] if isinstance(refs, list) else []
+    for ref in refs:
         errs += _validate_owner_reference(ref, path)
         if ref.get("controller") is True:
             this = f"{ref.get('kind', '')}/{ref.get('name', '')}"
