@@ -222,6 +222,8 @@ def _containers(w: Writer, title: str, containers, statuses) -> None:
 
 def _ports(w: Writer, ports: list[dict]) -> None:
     if not ports:
+        w.field(2, "Port", "<none>")
+        w.field(2, "Host Port", "<none>")
         return
     text = ", ".join(f"{p.get('containerPort')}/{p.get('protocol', 'TCP')}"
                      for p in ports)

@@ -107,3 +107,10 @@ def resource_args(func):
 
     return click.argument("args", nargs=-1,
                           shell_complete=complete_resources)(func)
+
+
+def bool_flag(name: str, default: bool, help_text: str):
+    """A kubectl-style boolean: ``--wait``, ``--wait=false`` or ``--wait=true``."""
+    return click.option(name, type=click.BOOL, default=default, is_flag=False,
+                        flag_value=True, show_default=True, metavar="[=BOOL]",
+                        help=help_text)

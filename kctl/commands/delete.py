@@ -9,7 +9,8 @@ import click
 from kctl import objects
 from kctl.client import APIError, NotFound
 from kctl.errors import AlreadyReported, CommandError, UsageError
-from kctl.options import connection_options, filename_options, session, resource_args
+from kctl.options import (bool_flag, connection_options, filename_options,
+                          resource_args, session)
 from kctl.resources import object_path, parse
 
 EXAMPLES = """
@@ -42,8 +43,7 @@ FORCE_WARNING = ("Warning: Immediate deletion does not wait for confirmation tha
 @click.option("--now", is_flag=True, help="Stop at once (grace period 1).")
 @click.option("--force", is_flag=True, help="Remove at once, without waiting for "
               "the node to confirm (grace period 0).")
-@click.option("--wait/--no-wait", default=True, show_default=True,
-              help="Return only once the objects are gone.")
+@bool_flag("--wait", True, "Return only once the objects are gone.")
 @click.option("--timeout", default="0s", help="How long --wait waits (0: forever).")
 @click.option("-o", "--output", default="", help="name: print TYPE/NAME only.")
 @connection_options

@@ -6,7 +6,7 @@ import click
 
 from kctl.client import APIError, NotFound
 from kctl.errors import AlreadyReported
-from kctl.options import connection_options, session, resource_args
+from kctl.options import bool_flag, connection_options, session, resource_args
 from kctl.resources import object_path, parse
 
 EXAMPLES = """
@@ -22,7 +22,7 @@ Examples:
 @resource_args
 @click.option("-l", "--selector", default="", help="Describe every match.")
 @click.option("-A", "--all-namespaces", is_flag=True)
-@click.option("--show-events/--no-show-events", default=True, show_default=True)
+@bool_flag("--show-events", True, "Show the events related to the object.")
 @connection_options
 def describe(args, selector, all_namespaces, show_events):
     """Show details of a specific resource or group of resources."""

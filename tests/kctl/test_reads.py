@@ -1,0 +1,147 @@
+"""describe, wait, api-resources, version, cluster-info, config."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+
+from tests.kctl.conftest import pod_manifest, run_program
+
+
+def test_describe_pod_equals_kubectls(kctl, kubectl, namespace):
+    kctl("create", "-n", namespace, "-f", "-", stdin=pod_manifest("web", app="w"))
+
+    ours = kctl("describe", "pod", "web", "-n", namespace)
+    theirs = kubectl("describe", "pod", "web", "-n", namespace)
+
+    assert ours.out == theirs.stdout
+    assert "Containers:\n  web:\n    Image:        nginx:1.25\n" in ours.out
+
+
+def test_describe_namespace_and_node_less_cluster(kctl, kubectl, namespace):
+    ours = kctl("describe", "ns", namespace)
+    theirs = kubectl("describe", "ns", namespace)
+
+    assert ours.out == theirs.stdout
+
+
+def test_describe_generic_kind(kctl, namespace):
+    kctl("create", "-n", namespace, "-f", "-", stdin=(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  key: value\n"))
+
+    done = kctl("describe", "configmap/c", "-n", namespace)
+
+    assert done.out.startswith(f"Name:         c\nNamespace:    {namespace}\n")
+    assert re.search(r"\nData:\n  Key: +value\n", done.out)
+
+
+def test_describe_missing_object(kctl, namespace):
+    done = kctl("describe", "pod", "nope", "-n", namespace)
+
+    assert (done.code, done.err) == (1, 'Error from server (NotFound): pods "nope" '
+                                        'not found\n')
+
+
+def test_wait_for_jsonpath_and_for_an_object_that_appears_later(kctl, namespace):
+    def create_later():
+        time.sleep(0.5)
+        kctl("create", "-n", namespace, "-f", "-", stdin=pod_manifest("late"))
+
+    thread = threading.Thread(target=create_later)
+    thread.start()
+    done = kctl("wait", "pod/late", "-n", namespace, "--timeout", "20s",
+                "--for", "jsonpath={.status.phase}=Pending",
+                "--for", "jsonpath={.metadata.name}")
+    thread.join()
+
+    assert (done.code, done.out) == (0, "pod/late condition met\n")
+
+
+def test_wait_times_out_with_exit_1(kctl, namespace):
+    kctl("create", "-n", namespace, "-f", "-", stdin=pod_manifest("p"))
+
+    done = kctl("wait", "pod/p", "-n", namespace, "--for=condition=Ready",
+                "--timeout", "0.3s")
+
+    assert done.code == 1
+    assert done.err == "error: timed out waiting for the condition on pods/p\n"
+
+
+def test_wait_for_delete(kctl, namespace):
+    kctl("create", "-n", namespace, "-f", "-", stdin=pod_manifest("gone"))
+    kctl("delete", "pod", "gone", "-n", namespace, "--wait=false")
+
+    done = kctl("wait", "--for=delete", "pod/gone", "-n", namespace,
+                "--timeout", "20s")
+
+    assert (done.code, done.out) == (0, "pod/gone condition met\n")
+
+
+def test_api_resources_equals_kubectls(kctl, kubectl):
+    for args in ([], ["--namespaced=false"], ["-o", "name"]):
+        ours = kctl("api-resources", *args)
+        theirs = kubectl("api-resources", *args)
+
+        assert ours.out == theirs.stdout, args
+
+
+def test_version_and_cluster_info(kctl, api_server):
+    version = kctl("version")
+    info = kctl("cluster-info")
+
+    assert version.out.startswith("Client Version: v0.1.0\nServer Version: v1.")
+    assert info.out.startswith(
+        f"Kubernetes control plane is running at {api_server.url}\n")
+
+
+def _kubeconfig(path, name, server, namespace=None, current=None):
+    ns = f"\n    namespace: {namespace}" if namespace else ""
+    cur = f"current-context: {current}\n" if current else ""
+    path.write_text(
+        f"apiVersion: v1\nkind: Config\nclusters:\n- name: {name}\n  cluster:\n"
+        f"    server: {server}\nusers:\n- name: {name}\n  user:\n"
+        f"    token: secret-{name}\ncontexts:\n- name: {name}\n  context:\n"
+        f"    cluster: {name}\n    user: {name}{ns}\n{cur}")
+
+
+def test_config_merges_kubeconfig_files_first_wins(kctl_env):
+    first, second = kctl_env / "one", kctl_env / "two"
+    _kubeconfig(first, "a", "http://127.0.0.1:1", current="a")
+    _kubeconfig(second, "b", "http://127.0.0.1:2", namespace="team", current="b")
+    env = {"HOME": str(kctl_env), "KUBECONFIG": f"{first}:{second}"}
+
+    contexts = run_program("config", "get-contexts", env=env)
+    current = run_program("config", "current-context", env=env)
+    view = run_program("config", "view", env=env)
+    switched = run_program("config", "use-context", "b", env=env)
+    after = run_program("config", "current-context", env=env)
+    missing = run_program("config", "use-context", "zz", env=env)
+
+    assert contexts.out == ("CURRENT   NAME   CLUSTER   AUTHINFO   NAMESPACE\n"
+                            "*         a      a         a          \n"
+                            "          b      b         b          team\n")
+    assert current.out == "a\n"
+    assert "token: REDACTED" in view.out and "secret-a" not in view.out
+    assert switched.out == 'Switched to context "b".\n'
+    assert after.out == "b\n"
+    assert "current-context: b" in first.read_text()
+    assert (missing.code, missing.err) == (
+        1, 'error: no context exists with the name: "zz"\n')
+
+
+def test_kubeconfig_context_namespace_and_flags(api_server, kctl_env, namespace):
+    path = kctl_env / "config"
+    _kubeconfig(path, "c", api_server.url, namespace=namespace, current="c")
+    env = {"HOME": str(kctl_env), "XDG_CACHE_HOME": str(kctl_env / "cache")}
+
+    from_context = run_program("--kubeconfig", str(path), "get", "pods", env=env)
+    from_flag = run_program("get", "pods", "--kubeconfig", str(path),
+                            "-n", "kube-system", env=env)
+    bad_context = run_program("get", "pods", "--kubeconfig", str(path),
+                              "--context", "nope", env=env)
+
+    assert from_context.err == f"No resources found in {namespace} namespace.\n"
+    assert from_flag.err == "No resources found in kube-system namespace.\n"
+    assert (bad_context.code, bad_context.err) == (
+        1, "error: context was not found for specified context: nope\n")
