@@ -255,7 +255,15 @@ class Cache:
 
     async def history(self, resource: ResourceCache, after: int,
                       until: int) -> list[WatchEvent]:
-        """Events of ``resource`` in (after, until], from the ring or the store."""
+        """Events of ``resource`` in (after, until], from the ring or the store.
+
+        The history kept is the store's: what it has compacted away is gone
+        for watches too, even while the ring still holds it, so that the
+        retention a user sets means one thing.
+        """
+        compacted = self.store.compact_revision()
+        if after < compacted:
+            raise CompactedError(compacted)
         if after >= resource.floor:
             return [e for e in resource.ring if after < e.revision <= until]
         stream = self.store.watch(resource.prefix, after + 1)

@@ -76,7 +76,6 @@ class SQLiteStore(Store):
         self._requests: queue.Queue = queue.Queue()
         self._subscribers: list[tuple[str, asyncio.Queue]] = []
         self._delivered = 0
-        self._compacted = 0
         self._closed = False
         self._local = threading.local()
 
@@ -92,7 +91,6 @@ class SQLiteStore(Store):
         conn.execute("PRAGMA journal_size_limit=67108864")
         self._writer = _Writer(self, conn)
         self._delivered = self._writer.revision
-        self._compacted = self._writer.compacted
         self._writer.thread.start()
         self._stop_checkpoints = threading.Event()
         self._checkpoints = threading.Thread(
@@ -117,7 +115,9 @@ class SQLiteStore(Store):
         return self._delivered
 
     def compact_revision(self) -> int:
-        return self._compacted
+        # Set by the writer after its compaction commits; reading an int is
+        # atomic, and compaction may run while no write is delivered.
+        return self._writer.compacted
 
     def _checkpointer(self) -> None:
         conn = _connect(self.path)
@@ -151,7 +151,6 @@ class SQLiteStore(Store):
     def _deliver(self, outcomes: list, events: list[Event], revision: int) -> None:
         """Runs on the event loop after each commit."""
         self._delivered = max(self._delivered, revision)
-        self._compacted = self._writer.compacted
         for prefix, q in self._subscribers:
             matching = [e for e in events if e.kv.key.startswith(prefix)]
             if matching:
@@ -186,8 +185,8 @@ class SQLiteStore(Store):
     async def range(self, prefix: str, *, revision: int = 0, start: str = "",
                     limit: int = 0) -> tuple[list[KeyValue], int, bool]:
         revision = revision or self._delivered
-        if revision < self._compacted:
-            raise CompactedError(self._compacted)
+        if revision < self.compact_revision():
+            raise CompactedError(self.compact_revision())
         return await asyncio.to_thread(self._range, prefix, revision, start, limit)
 
     def _range(self, prefix: str, revision: int, start: str,
@@ -207,8 +206,8 @@ class SQLiteStore(Store):
         return [KeyValue(*r) for r in rows], revision, more
 
     async def watch(self, prefix: str, revision: int) -> AsyncIterator[list[Event]]:
-        if revision and revision <= self._compacted:
-            raise CompactedError(self._compacted)
+        if revision and revision <= self.compact_revision():
+            raise CompactedError(self.compact_revision())
         live: asyncio.Queue = asyncio.Queue()
         subscriber = (prefix, live)
         self._subscribers.append(subscriber)
@@ -381,8 +380,9 @@ class _Writer:
             high = min(low + COMPACT_CHUNK, target)
             removed += self.compact_chunk(low, high)
             low = high
-        log.info("compacted history to revision %d: %d rows removed in %.0fms",
-                 target, removed, (time.monotonic() - started) * 1000)
+        log.log(logging.INFO if removed else logging.DEBUG,
+                "compacted history to revision %d: %d rows removed in %.0fms",
+                target, removed, (time.monotonic() - started) * 1000)
 
     def compaction_target(self, now: float) -> int:
         by_count = self.revision - self.store.keep_revisions

@@ -1,0 +1,146 @@
+"""Bad input: each error class answers its Status and changes nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.server.helpers import API, JSON_PATCH, configmap, pod, status_of
+
+
+@pytest.fixture
+def api(api_server) -> API:
+    return API(api_server.url)
+
+
+@pytest.fixture
+def stored(api, namespace) -> tuple[str, dict]:
+    """A pod whose stored form each test checks is untouched."""
+    body = api.create("pods", namespace, pod("keep")).json()
+    return namespace, body
+
+
+def unchanged(api: API, stored) -> bool:
+    namespace, body = stored
+    return api.get("pods", namespace, "keep").json() == body
+
+
+def test_malformed_json_is_a_bad_request(api, stored):
+    namespace, _ = stored
+
+    response = api.create("pods", namespace, b"{not json")
+
+    assert status_of(response)[:2] == (400, "BadRequest")
+    assert unchanged(api, stored)
+
+
+def test_a_kind_that_does_not_match_the_url_is_a_bad_request(api, stored):
+    namespace, _ = stored
+    body = dict(configmap("x"), kind="Secret")
+
+    response = api.create("configmaps", namespace, body)
+
+    assert status_of(response)[:2] == (400, "BadRequest")
+
+
+def test_an_api_version_that_does_not_match_is_a_bad_request(api, stored):
+    namespace, _ = stored
+
+    response = api.create("configmaps", namespace,
+                          dict(configmap("x"), apiVersion="apps/v1"))
+
+    code, reason, message = status_of(response)
+    assert (code, reason) == (400, "BadRequest")
+    assert message == ("the API version in the data (apps/v1) does not match the "
+                       "expected API version (v1)")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/nosuchthings", "/apis/no.group/v1/x",
+                                  "/api/v1/namespaces/default/pods/a/nosub"],
+                         ids=["resource", "group", "subresource"])
+def test_unknown_paths_are_not_found(api, path):
+    assert status_of(api.request("GET", path))[:2] == (404, "NotFound")
+
+
+def test_a_missing_object_is_not_found_by_name(api, stored):
+    namespace, _ = stored
+
+    response = api.get("pods", namespace, "ghost")
+
+    assert status_of(response) == (404, "NotFound", 'pods "ghost" not found')
+    assert response.json()["details"] == {"name": "ghost", "kind": "pods"}
+
+
+def test_a_method_the_resource_does_not_serve_is_not_allowed(api, stored):
+    namespace, _ = stored
+
+    response = api.request("POST", api.path("pods", namespace, "keep"), {})
+
+    assert status_of(response)[:2] == (405, "MethodNotAllowed")
+    assert unchanged(api, stored)
+
+
+def test_a_body_over_three_mebibytes_is_too_large(api, stored):
+    namespace, _ = stored
+    body = configmap("huge", big="x" * (3 * 1024 * 1024 + 10))
+
+    response = api.create("configmaps", namespace, body)
+
+    assert status_of(response)[:2] == (413, "RequestEntityTooLarge")
+    assert api.get("configmaps", namespace, "huge").status_code == 404
+
+
+def test_an_unknown_patch_type_is_unsupported_media(api, stored):
+    namespace, _ = stored
+
+    response = api.patch("pods", namespace, "keep", {"a": 1}, "text/plain")
+
+    assert status_of(response)[:2] == (415, "UnsupportedMediaType")
+    assert unchanged(api, stored)
+
+
+def test_a_patch_that_cannot_apply_changes_nothing(api, stored):
+    namespace, _ = stored
+    patch = [{"op": "replace", "path": "/spec/containers/0/image", "value": "x:1"},
+             {"op": "test", "path": "/metadata/name", "value": "other"}]
+
+    response = api.patch("pods", namespace, "keep", patch, JSON_PATCH)
+
+    assert response.status_code in (409, 422, 500) or response.status_code >= 400
+    assert response.json()["kind"] == "Status"
+    assert unchanged(api, stored)
+
+
+def test_an_invalid_pod_is_invalid_with_field_causes(api, stored):
+    namespace, _ = stored
+    body = pod("Bad_Name")
+    body["spec"]["containers"][0].pop("image")
+
+    response = api.create("pods", namespace, body)
+
+    code, reason, message = status_of(response)
+    assert (code, reason) == (422, "Invalid")
+    assert message.startswith('Pod "Bad_Name" is invalid: [')
+    fields = {c["field"] for c in response.json()["details"]["causes"]}
+    assert {"metadata.name", "spec.containers[0].image"} <= fields
+    assert api.get("pods", namespace, "Bad_Name").status_code == 404
+
+
+def test_a_pod_spec_change_that_is_not_allowed_is_invalid(api, stored):
+    namespace, body = stored
+    changed = dict(body)
+    changed["spec"] = dict(body["spec"], restartPolicy="Never")
+
+    response = api.put("pods", namespace, "keep", changed)
+
+    code, reason, message = status_of(response)
+    assert (code, reason) == (422, "Invalid")
+    assert "Forbidden: pod updates may not change fields" in message
+    assert unchanged(api, stored)
+
+
+def test_a_bad_label_selector_is_a_bad_request(api, stored):
+    namespace, _ = stored
+
+    response = api.get("pods", namespace, params={"labelSelector": "a in"})
+
+    assert status_of(response)[:2] == (400, "BadRequest")

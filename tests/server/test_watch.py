@@ -1,0 +1,144 @@
+"""Watch: initial state, resume from a resourceVersion, selectors, expiry."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+import requests
+
+from tests.server.helpers import API, MERGE_PATCH, TABLE, configmap
+
+
+@pytest.fixture
+def api(api_server) -> API:
+    return API(api_server.url)
+
+
+def watch(api: API, namespace: str, count: int, headers=None, **params) -> list:
+    """The first ``count`` events of a watch of configmaps in ``namespace``."""
+    params = {"watch": "true", "timeoutSeconds": "10", **params}
+    url = api.url + api.path("configmaps", namespace)
+    events = []
+    with requests.get(url, params=params, stream=True, timeout=15,
+                      headers=headers or {}) as response:
+        assert response.status_code == 200
+        for line in response.iter_lines():
+            if line:
+                events.append(json.loads(line))
+            if len(events) == count:
+                break
+    return events
+
+
+def summary(events: list) -> list[tuple[str, str]]:
+    return [(e["type"], e["object"]["metadata"].get("name", "")) for e in events]
+
+
+def in_background(action, delay: float = 0.3) -> threading.Timer:
+    timer = threading.Timer(delay, action)
+    timer.start()
+    return timer
+
+
+def test_without_a_resource_version_the_current_state_comes_first(api, namespace):
+    api.create("configmaps", namespace, configmap("old"))
+    timer = in_background(lambda: api.create("configmaps", namespace,
+                                             configmap("new")))
+
+    events = watch(api, namespace, 2)
+    timer.join()
+
+    assert summary(events) == [("ADDED", "old"), ("ADDED", "new")]
+
+
+def test_from_a_resource_version_every_later_change_in_order(api, namespace):
+    start = api.create("configmaps", namespace, configmap("a")).json()
+    version = start["metadata"]["resourceVersion"]
+    api.patch("configmaps", namespace, "a", {"data": {"x": "1"}}, MERGE_PATCH)
+    api.create("configmaps", namespace, configmap("b"))
+    api.delete("configmaps", namespace, "a")
+
+    events = watch(api, namespace, 3, resourceVersion=version)
+
+    assert summary(events) == [("MODIFIED", "a"), ("ADDED", "b"), ("DELETED", "a")]
+    versions = [int(e["object"]["metadata"]["resourceVersion"]) for e in events]
+    assert versions == sorted(versions) and versions[0] > int(version)
+
+
+def test_legacy_watch_path(api, namespace):
+    api.create("configmaps", namespace, configmap("legacy"))
+    url = f"{api.url}/api/v1/watch/namespaces/{namespace}/configmaps"
+
+    with requests.get(url, params={"timeoutSeconds": "5"}, stream=True,
+                      timeout=10) as response:
+        first = json.loads(next(response.iter_lines()))
+
+    assert (first["type"], first["object"]["metadata"]["name"]) == ("ADDED",
+                                                                    "legacy")
+
+
+def test_an_object_that_stops_matching_is_sent_as_deleted(api, namespace):
+    created = api.create("configmaps", namespace, configmap("m", {"app": "x"}))
+    version = created.json()["metadata"]["resourceVersion"]
+    api.patch("configmaps", namespace, "m", {"metadata": {"labels": {"app": "y"}}},
+              MERGE_PATCH)
+    api.patch("configmaps", namespace, "m", {"metadata": {"labels": {"app": "x"}}},
+              MERGE_PATCH)
+
+    events = watch(api, namespace, 2, resourceVersion=version,
+                   labelSelector="app=x")
+
+    assert summary(events) == [("DELETED", "m"), ("ADDED", "m")]
+
+
+def test_a_compacted_resource_version_is_an_expired_error_event(start_server):
+    server = start_server("--keep-revisions", "5", "--keep-seconds", "0",
+                          "--compact-interval", "0.1")
+    api = API(server.url)
+    first = api.create("configmaps", "default", configmap("c0")).json()
+    for n in range(1, 40):
+        api.create("configmaps", "default", configmap(f"c{n}"))
+    import time
+
+    time.sleep(1.5)  # a compaction pass runs while the writer is idle
+    events = watch(api, "default", 1,
+                   resourceVersion=first["metadata"]["resourceVersion"])
+
+    assert events[0]["type"] == "ERROR"
+    status = events[0]["object"]
+    assert (status["kind"], status["code"], status["reason"]) == ("Status", 410,
+                                                                  "Expired")
+    assert status["message"].startswith("too old resource version")
+
+
+def test_bookmarks_when_asked_for(start_server):
+    server = start_server("--watch-bookmark-interval", "0.2")
+    api = API(server.url)
+    api.create("configmaps", "default", configmap("b"))
+
+    events = watch(api, "default", 2, allowWatchBookmarks="true")
+
+    assert events[1]["type"] == "BOOKMARK"
+    assert int(events[1]["object"]["metadata"]["resourceVersion"]) > 0
+
+
+def test_table_watch_events_carry_one_row_each(api, namespace):
+    api.create("configmaps", namespace, configmap("row"))
+
+    events = watch(api, namespace, 1, headers={"Accept": TABLE})
+
+    table = events[0]["object"]
+    assert table["kind"] == "Table"
+    assert table["rows"][0]["cells"][0] == "row"
+    assert [c["name"] for c in table["columnDefinitions"]][:2] == ["Name", "Data"]
+
+
+def test_timeout_seconds_ends_the_watch(api, namespace):
+    url = api.url + api.path("configmaps", namespace)
+
+    response = requests.get(url, params={"watch": "1", "timeoutSeconds": "1"},
+                            timeout=10)
+
+    assert response.status_code == 200 and response.text == ""
