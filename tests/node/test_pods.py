@@ -1,0 +1,238 @@
+"""Pods run by an agent against a real API server: lifecycle, restarts, status,
+logs through the server's pods/log proxy, graceful deletion."""
+
+import json
+import subprocess
+import threading
+import uuid
+
+import requests
+
+from tests.conftest import KUBECTL, free_port, run_kubectl
+from tests.node.conftest import condition, container_status, processes_with_env, \
+    wait_gone
+from tests.node.helpers import wait_for
+
+PYTHON = "python3"
+
+
+def test_a_web_server_runs_turns_ready_and_its_logs_are_served(
+        api, api_server, agent, namespace):
+    port = free_port()
+    web = {"name": "web", "image": "python:3",
+           "command": [PYTHON, "-u", "-m", "http.server", str(port),
+                       "--bind", "127.0.0.1"],
+           "readinessProbe": {"httpGet": {"path": "/", "port": port},
+                              "periodSeconds": 1}}
+    created = api.create_pod(namespace, agent.name, "web", [web])
+    assert created["status"].get("phase", "Pending") == "Pending"
+
+    pod = api.wait_pod(namespace, "web", lambda p: condition(p, "Ready").get(
+        "status") == "True")
+
+    status = container_status(pod, "web")
+    assert pod["status"]["phase"] == "Running"
+    assert status["ready"] and status["started"] and status["restartCount"] == 0
+    assert "running" in status["state"]
+    assert pod["status"]["podIP"] == pod["status"]["hostIP"] == "127.0.0.1"
+    assert requests.get(f"http://127.0.0.1:{port}/").ok
+    logs = run_kubectl(api_server, "logs", "-n", namespace, "web")
+    assert logs.returncode == 0, logs.stderr
+    assert f"Serving HTTP on 127.0.0.1 port {port}" in logs.stdout
+    assert '"GET / HTTP/1.1" 200' in logs.stdout
+
+
+def test_kubectl_logs_follow_streams_new_lines(api, api_server, agent, namespace):
+    script = "i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done"
+    api.create_pod(namespace, agent.name, "ticker",
+                   [{"name": "c", "image": "busybox", "command": ["sh", "-c", script]}])
+    api.wait_pod(namespace, "ticker", lambda p: p["status"].get("phase") == "Running")
+
+    follower = subprocess.Popen(
+        [KUBECTL, "--server", api_server.url, "logs", "-f", "-n", namespace, "ticker",
+         "--tail", "1"],
+        stdout=subprocess.PIPE, text=True, env={"KUBECONFIG": "/dev/null",
+                                                "HOME": api_server.data_dir})
+    try:
+        first = follower.stdout.readline()
+        later = [follower.stdout.readline() for _ in range(3)]
+    finally:
+        follower.kill()
+        follower.wait()
+
+    numbers = [int(line.split()[1]) for line in [first] + later]
+    assert numbers == list(range(numbers[0], numbers[0] + 4))
+
+
+def test_a_crashing_container_enters_crashloopbackoff(api, api_server, agent, namespace):
+    api.create_pod(namespace, agent.name, "crash",
+                   [{"name": "c", "image": "busybox",
+                     "command": ["sh", "-c", "echo run; exit 1"]}])
+
+    pod = api.wait_pod(namespace, "crash", lambda p: container_status(p).get(
+        "restartCount", 0) >= 3 and "waiting" in container_status(p)["state"])
+
+    status = container_status(pod)
+    waiting = status["state"]["waiting"]
+    assert waiting["reason"] == "CrashLoopBackOff"
+    assert waiting["message"].startswith("back-off ")
+    assert f"restarting failed container=c pod=crash_{namespace}(" in waiting["message"]
+    terminated = status["lastState"]["terminated"]
+    assert (terminated["exitCode"], terminated["reason"]) == (1, "Error")
+    assert pod["status"]["phase"] == "Running"
+    previous = run_kubectl(api_server, "logs", "--previous", "-n", namespace, "crash")
+    assert previous.stdout == "run\n"
+    table = run_kubectl(api_server, "get", "pod", "-n", namespace, "crash")
+    assert "CrashLoopBackOff" in table.stdout
+
+
+def test_restart_policy_never_ends_failed(api, agent, namespace):
+    api.create_pod(namespace, agent.name, "never",
+                   [{"name": "c", "image": "busybox", "command": ["sh", "-c", "exit 1"]}],
+                   restartPolicy="Never")
+
+    pod = api.wait_pod(namespace, "never", lambda p: p["status"].get("phase") == "Failed")
+
+    terminated = container_status(pod)["state"]["terminated"]
+    assert (terminated["exitCode"], terminated["reason"]) == (1, "Error")
+    assert container_status(pod)["restartCount"] == 0
+
+
+def test_restart_policy_onfailure_ends_succeeded_on_exit_0(api, agent, namespace):
+    api.create_pod(namespace, agent.name, "job",
+                   [{"name": "c", "image": "busybox", "command": ["true"]}],
+                   restartPolicy="OnFailure")
+
+    pod = api.wait_pod(namespace, "job",
+                       lambda p: p["status"].get("phase") == "Succeeded")
+
+    terminated = container_status(pod)["state"]["terminated"]
+    assert (terminated["exitCode"], terminated["reason"]) == (0, "Completed")
+    assert condition(pod, "Ready")["reason"] == "PodCompleted"
+
+
+def test_init_containers_run_in_order_before_the_app(api, api_server, agent, namespace):
+    inits = [{"name": f"init-{i}", "image": "busybox",
+              "command": ["sh", "-c", f"echo init-{i} >> order"]} for i in (1, 2)]
+    app = {"name": "app", "image": "busybox",
+           "command": ["sh", "-c", "echo app >> order; cat order"]}
+    api.create_pod(namespace, agent.name, "ordered", [app], initContainers=inits,
+                   restartPolicy="Never")
+
+    pod = api.wait_pod(namespace, "ordered",
+                       lambda p: p["status"].get("phase") == "Succeeded")
+
+    logs = run_kubectl(api_server, "logs", "-n", namespace, "ordered", "-c", "app")
+    assert logs.stdout == "init-1\ninit-2\napp\n"
+    assert condition(pod, "Initialized")["status"] == "True"
+    assert [s["state"]["terminated"]["reason"]
+            for s in pod["status"]["initContainerStatuses"]] == ["Completed"] * 2
+
+
+def test_env_and_expansion_reach_the_process(api, api_server, agent, namespace):
+    requests.post(f"{api_server.url}/api/v1/namespaces/{namespace}/configmaps",
+                  json={"apiVersion": "v1", "kind": "ConfigMap",
+                        "metadata": {"name": "settings"}, "data": {"mode": "fast"}})
+    env = [{"name": "MODE", "valueFrom": {"configMapKeyRef": {"name": "settings",
+                                                              "key": "mode"}}},
+           {"name": "POD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+           {"name": "GREETING", "value": "hello $(POD)"}]
+    api.create_pod(namespace, agent.name, "env",
+                   [{"name": "c", "image": "busybox", "env": env,
+                     "command": ["sh", "-c", "echo $MODE $GREETING; echo $(POD)"]}],
+                   restartPolicy="Never")
+
+    api.wait_pod(namespace, "env", lambda p: p["status"].get("phase") == "Succeeded")
+
+    logs = run_kubectl(api_server, "logs", "-n", namespace, "env")
+    assert logs.stdout == "fast hello env\nenv\n"
+
+
+def test_a_container_without_command_waits_with_a_clear_reason(
+        api, api_server, agent, namespace):
+    api.create_pod(namespace, agent.name, "nocmd", [{"name": "web", "image": "nginx"}])
+
+    pod = api.wait_pod(namespace, "nocmd", lambda p: container_status(p).get(
+        "state", {}).get("waiting", {}).get("reason") == "CommandRequired")
+
+    waiting = container_status(pod)["state"]["waiting"]
+    assert "process runtime" in waiting["message"] and "command" in waiting["message"]
+    assert pod["status"]["phase"] == "Pending"
+    assert not container_status(pod)["started"]
+    described = wait_for(lambda: _described_with(api_server, namespace, "nocmd",
+                                                 "set command"))
+    assert "Reason:       CommandRequired" in described
+
+
+def test_a_command_that_does_not_exist_is_a_start_error(api, api_server, agent,
+                                                        namespace):
+    api.create_pod(namespace, agent.name, "badcmd",
+                   [{"name": "c", "image": "busybox", "command": ["no-such-command-kctl"]}],
+                   restartPolicy="Never")
+
+    pod = api.wait_pod(namespace, "badcmd",
+                       lambda p: p["status"].get("phase") == "Failed")
+
+    terminated = container_status(pod)["state"]["terminated"]
+    message = 'exec: "no-such-command-kctl": executable file not found in $PATH'
+    assert (terminated["reason"], terminated["exitCode"]) == ("StartError", 128)
+    assert terminated["message"] == message
+    described = run_kubectl(api_server, "describe", "pod", "-n", namespace, "badcmd")
+    assert "Reason:       StartError" in described.stdout
+    assert f"Message:      {message}" in described.stdout
+
+
+def _described_with(api_server, namespace, name, text):
+    out = run_kubectl(api_server, "describe", "pod", "-n", namespace, name).stdout
+    return out if text in out else None
+
+
+def test_deletion_stops_a_process_that_ignores_sigterm_then_removes_the_pod(
+        api, api_server, agent, namespace):
+    token = uuid.uuid4().hex
+    script = "trap 'echo got TERM' TERM; echo ready; while true; do sleep 0.1; done"
+    api.create_pod(namespace, agent.name, "stubborn",
+                   [{"name": "c", "image": "busybox", "command": ["sh", "-c", script],
+                     "env": [{"name": "KCTL_TEST", "value": token}]}],
+                   terminationGracePeriodSeconds=2)
+    api.wait_pod(namespace, "stubborn", lambda p: p["status"].get("phase") == "Running")
+    [pid] = wait_for(lambda: processes_with_env(f"KCTL_TEST={token}"))
+    pod_url = api.pod_url(namespace, "stubborn")
+    log = Stream(pod_url + "/log", {"follow": "true"})
+    watch = Stream(api.pod_url(namespace), {"watch": "true",
+                                            "fieldSelector": "metadata.name=stubborn"})
+
+    resp = requests.delete(pod_url)
+
+    assert resp.ok, resp.text
+    wait_for(lambda: api.pod(namespace, "stubborn") is None, timeout=20)
+    wait_gone(pid)
+    events = [json.loads(line) for line in watch.lines(until=b'"DELETED"')]
+    final = [e["object"] for e in events if e["type"] == "MODIFIED"][-1]
+    terminated = container_status(final)["state"]["terminated"]
+    assert terminated["exitCode"] == 137  # it ignored SIGTERM: SIGKILL ended it
+    assert b"got TERM" in log.lines()
+
+
+class Stream:
+    """A streaming GET read in a thread: a log follow or a watch."""
+
+    def __init__(self, url, params):
+        self.resp = requests.get(url, params=params, stream=True, timeout=30)
+        self.received = []
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        try:
+            for line in self.resp.iter_lines():
+                self.received.append(line)
+        except requests.RequestException:
+            pass
+
+    def lines(self, until=None):
+        if until is not None:
+            wait_for(lambda: any(until in line for line in self.received))
+            self.resp.close()
+        self.thread.join(10)
+        return self.received if until is not None else b"\n".join(self.received)
