@@ -20,14 +20,19 @@ class Writer:
     def field(self, level: int, label: str, value) -> None:
         self.line(level, f"{label}:\t{value if value not in (None, '') else '<none>'}")
 
-    def mapping(self, level: int, label: str, values: dict | None) -> None:
-        """Labels:  a=b, then one per line, aligned under the first."""
+    def mapping(self, level: int, label: str, values: dict | None,
+                separator: str = "=") -> None:
+        """Labels:  a=b, then one per line, aligned under the first.
+
+        kubectl joins labels with "=" and annotations with ": ".
+        """
         items = sorted((values or {}).items())
         if not items:
             self.field(level, label, "<none>")
             return
         for index, (key, value) in enumerate(items):
-            self.line(level, f"{label + ':' if index == 0 else ''}\t{key}={value}")
+            self.line(level, f"{label + ':' if index == 0 else ''}\t"
+                      f"{key}{separator}{value}")
 
     def text(self) -> str:
         from kctl.tabwriter import align
@@ -105,7 +110,7 @@ def _labels_annotations(w: Writer, obj: dict) -> None:
     w.mapping(0, "Labels", meta.get("labels"))
     annotations = {k: v for k, v in (meta.get("annotations") or {}).items()
                    if k != "kubectl.kubernetes.io/last-applied-configuration"}
-    w.mapping(0, "Annotations", annotations)
+    w.mapping(0, "Annotations", annotations, separator=": ")
 
 
 def events_block(w: Writer, events: list[dict] | None) -> None:
@@ -137,10 +142,9 @@ def _event_age(event: dict) -> str:
 
 
 def _event_source(event: dict) -> str:
+    # kubectl 1.32 shows the component only, not the host.
     source = event.get("source") or {}
-    component = source.get("component") or event.get("reportingComponent") or ""
-    host = source.get("host")
-    return f"{component}, {host}" if host and component else component or host or ""
+    return source.get("component") or event.get("reportingComponent") or ""
 
 
 # Pods.
@@ -198,8 +202,8 @@ def _containers(w: Writer, title: str, containers, statuses) -> None:
         if st.get("containerID"):
             w.field(2, "Container ID", st["containerID"])
         w.field(2, "Image", c.get("image"))
-        if st.get("imageID") is not None:
-            w.field(2, "Image ID", st.get("imageID", ""))
+        if st:
+            w.line(2, f"Image ID:\t{st.get('imageID', '')}")
         _ports(w, c.get("ports") or [])
         if c.get("command"):
             w.line(2, "Command:")
@@ -320,10 +324,23 @@ def _tolerations(w: Writer, tolerations) -> None:
 # Nodes, services, replication controllers, namespaces.
 
 
+_SYSTEM_INFO = (
+    ("machineID", "Machine ID"), ("systemUUID", "System UUID"),
+    ("bootID", "Boot ID"), ("kernelVersion", "Kernel Version"),
+    ("osImage", "OS Image"), ("operatingSystem", "Operating System"),
+    ("architecture", "Architecture"),
+    ("containerRuntimeVersion", "Container Runtime Version"),
+    ("kubeletVersion", "Kubelet Version"), ("kubeProxyVersion", "Kube-Proxy Version"),
+)
+
+
 def describe_node(node: dict, events: list[dict] | None) -> str:
     w = Writer()
     spec, status = node.get("spec") or {}, node.get("status") or {}
     _metadata(w, node, namespaced=False)
+    roles = sorted(k.split("/", 1)[1] for k in (node["metadata"].get("labels") or {})
+                   if k.startswith("node-role.kubernetes.io/"))
+    w.field(0, "Roles", ",".join(roles))
     _labels_annotations(w, node)
     w.field(0, "CreationTimestamp", rfc1123(node["metadata"].get(
         "creationTimestamp")))
@@ -339,10 +356,11 @@ def describe_node(node: dict, events: list[dict] | None) -> str:
         w.line(1, "----\t------\t-----------------\t------------------\t------"
                "\t-------")
         for c in conditions:
-            w.line(1, "\t".join([c.get("type", ""), c.get("status", ""),
-                                 rfc1123(c.get("lastHeartbeatTime")),
-                                 rfc1123(c.get("lastTransitionTime")),
-                                 c.get("reason", ""), c.get("message", "")]))
+            # kubectl ends each cell with a space before the tab.
+            w.line(1, " \t".join([c.get("type", ""), c.get("status", ""),
+                                  rfc1123(c.get("lastHeartbeatTime")),
+                                  rfc1123(c.get("lastTransitionTime")),
+                                  c.get("reason", ""), c.get("message", "")]))
     addresses = status.get("addresses") or []
     if addresses:
         w.line(0, "Addresses:")
@@ -357,11 +375,10 @@ def describe_node(node: dict, events: list[dict] | None) -> str:
     info = status.get("nodeInfo") or {}
     if info:
         w.line(0, "System Info:")
-        for key in ("machineID", "systemUUID", "bootID", "kernelVersion",
-                    "osImage", "containerRuntimeVersion", "kubeletVersion",
-                    "operatingSystem", "architecture"):
-            if key in info:
-                w.field(1, _title(key), info[key])
+        for key, label in _SYSTEM_INFO:
+            w.line(1, f"{label}:\t{info.get(key, '')}")
+    # TODO: kubectl also shows the node's Lease, its non-terminated pods and
+    # their allocated resources; each needs more requests than describe makes.
     events_block(w, events)
     return w.text()
 
