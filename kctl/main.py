@@ -38,6 +38,7 @@ COMMANDS = {
     "completion": "kctl.commands.completion:completion",
     "serve": "server.serve:serve_command",
     "node": "node.agent:node_command",
+    "controllers": "controllers.manager:controllers_command",
 }
 
 # One line each for `kctl --help`, so listing commands imports none of them.
@@ -60,6 +61,7 @@ SUMMARIES = {
     "completion": "Output shell completion code for bash, zsh or fish.",
     "serve": "Run the API server.",
     "node": "Run a node agent (kubelet) that runs pods as local processes.",
+    "controllers": "Run the scheduler and controllers against an API server.",
 }
 
 
