@@ -13,6 +13,7 @@ from aiohttp import web
 from server import discovery, handlers, objects
 from server.auth import TokenAuthenticator
 from server.cache import Cache
+from server.events import expire_events
 from server.errors import APIError, InternalError, MethodNotAllowed, NotFound
 from server.registry import RegistryOptions, default_registry
 from server.resources import SYSTEM_NAMESPACES, Resources
@@ -38,6 +39,7 @@ class ServerOptions:
     keep_revisions: int = 1000
     keep_seconds: float = 300.0
     compact_interval: float = 30.0
+    event_ttl: float = 3600.0
 
 
 class APIServer:
@@ -71,6 +73,7 @@ class APIServer:
         for entry in self.cache.resource(self.resources.namespaces).entries.values():
             if entry.fields.get("status.phase") == "Terminating":
                 self.finalize_namespace(entry.name)
+        self._background(expire_events(self.resources, self.options.event_ttl))
         self.ready = True
 
     async def _bootstrap_namespaces(self) -> None:
@@ -99,7 +102,10 @@ class APIServer:
 
         # TODO: this belongs in the namespace controller (a client of the API),
         # which does not exist yet; until then the server empties namespaces.
-        task = asyncio.create_task(finalize(self.resources, name))
+        self._background(finalize(self.resources, name))
+
+    def _background(self, coroutine) -> None:
+        task = asyncio.create_task(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import bisect
 import logging
 from collections import OrderedDict
 from typing import Callable
@@ -11,7 +12,7 @@ import orjson
 from aiohttp import web
 
 from server import objects, tables
-from server.cache import Entry, ResourceCache, object_key
+from server.cache import Entry, ResourceCache
 from server.errors import BadRequest, Gone, MethodNotAllowed
 from server.request import (
     RequestInfo,
@@ -73,11 +74,23 @@ def _route(method: str, info: RequestInfo, request: web.Request) -> Callable:
     }
     if sub == "binding" and method == "POST":
         return bind_pod
+    if sub == "eviction" and method == "POST":
+        return evict_pod
+    if sub == "scale":
+        from server import scale
+
+        handler = {"GET": scale.get_scale, "PUT": scale.update_scale,
+                   "PATCH": scale.patch_scale}.get(method)
+        if handler is None:
+            raise MethodNotAllowed("the server does not allow this method on the "
+                                   "requested resource")
+        return handler
     if sub == "log" and method == "GET":
         from server.logs import pod_log
 
         return pod_log
-    if sub in ("binding", "log") or (sub and method in ("POST", "DELETE")):
+    if sub in ("binding", "log", "eviction") or (sub and method in ("POST",
+                                                                    "DELETE")):
         handler = None
     else:
         handler = routes.get((method, bool(info.name)))
@@ -175,8 +188,6 @@ def _continued(api, resource: ResourceCache, info: RequestInfo,
             "The provided continue parameter is too old to display a consistent "
             "list result. You can start a new list without the continue parameter.")
     keys = [e.key for e in entries]
-    import bisect
-
     return entries, revision, bisect.bisect_left(keys, start_key)
 
 
@@ -305,5 +316,19 @@ async def bind_pod(request: web.Request, info: RequestInfo) -> web.Response:
     return respond(objects.encode(status), 201)
 
 
-def entry_key(info: RequestInfo) -> str:
-    return object_key(info.kind, info.namespace, info.name)
+async def evict_pod(request: web.Request, info: RequestInfo) -> web.Response:
+    """policy/v1 Eviction: a delete that a disruption budget could refuse."""
+    # TODO: PodDisruptionBudgets are not served, so every eviction is allowed.
+    api = request.app["api"]
+    body = await objects.read_body(request)
+    eviction = objects.decode_json(body, request.headers.get("Content-Type", ""))
+    if not isinstance(eviction, dict):
+        raise BadRequest("the body of the request must be an Eviction object")
+    name = (eviction.get("metadata") or {}).get("name") or info.name
+    if name != info.name:
+        raise BadRequest(f"name in URL does not match name in Eviction object")
+    options = eviction.get("deleteOptions") or {}
+    await api.resources.delete(info.kind, info.namespace, info.name, options)
+    status = {"kind": "Status", "apiVersion": "v1", "metadata": {},
+              "status": "Success", "code": 201}
+    return respond(objects.encode(status), 201)

@@ -85,6 +85,7 @@ MERGE_KEYS: dict[str, MergeKeys] = {
     },
     "Service": {**_object_meta(), "spec.ports": ("port", "merge"), **_CONDITIONS},
     "Namespace": {**_object_meta(), **_CONDITIONS},
+    "Scale": _object_meta(),
     "PersistentVolumeClaim": {**_object_meta(), **_CONDITIONS},
     "ServiceAccount": {**_object_meta(), "secrets": ("name", "merge")},
     # Built-in kinds with no tagged field but their metadata.

@@ -43,6 +43,8 @@ IMMORTAL_NAMESPACES = ("default", "kube-system", "kube-public")
 
 Mutation = Callable[[dict], dict]
 
+PROPAGATION_FINALIZERS = {"Orphan": "orphan", "Foreground": "foregroundDeletion"}
+
 
 class Resources:
     def __init__(self, registry: Registry, store: Store, cache: Cache):
@@ -164,7 +166,7 @@ class Resources:
         wanted = meta.get("resourceVersion") or None
 
         def mutate(current: dict) -> dict:
-            return self._merge_update(kind, current, obj, subresource)
+            return self.merge_update(kind, current, obj, subresource)
 
         return await self.guaranteed_update(kind, namespace, name, mutate,
                                             wanted, dry_run)
@@ -180,12 +182,12 @@ class Resources:
             if wanted and wanted != current["metadata"].get("resourceVersion"):
                 raise Conflict.stale(kind.resource, name, kind.group)
             objects.check_type(kind, patched)
-            return self._merge_update(kind, current, patched, subresource)
+            return self.merge_update(kind, current, patched, subresource)
 
         return await self.guaranteed_update(kind, namespace, name, mutate,
                                             None, dry_run)
 
-    def _merge_update(self, kind: Kind, current: dict, obj: dict,
+    def merge_update(self, kind: Kind, current: dict, obj: dict,
                       subresource: str) -> dict:
         """The object an update stores: what the client may change of it."""
         name = current["metadata"]["name"]
@@ -301,6 +303,11 @@ class Resources:
         """The object marked for deletion, or None to remove it now."""
         meta = obj["metadata"]
         grace = _grace_period(kind, obj, options)
+        # Orphan and Foreground leave the object to the garbage collector,
+        # which removes this finalizer once the dependents are dealt with.
+        finalizer = PROPAGATION_FINALIZERS.get(options.get("propagationPolicy"))
+        if finalizer and finalizer not in meta.get("finalizers", []):
+            meta["finalizers"] = [*meta.get("finalizers", []), finalizer]
         if kind is self.namespaces:
             grace = 0
             obj.setdefault("status", {})["phase"] = "Terminating"

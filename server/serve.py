@@ -49,6 +49,8 @@ def default_data_dir() -> str:
               help="Revisions of history compaction always keeps.")
 @click.option("--keep-seconds", default=300.0, show_default=True, type=float,
               help="Seconds of history compaction always keeps.")
+@click.option("--event-ttl", default=3600.0, show_default=True, type=float,
+              help="Seconds an event is kept after it last happened.")
 @click.option("-v", "--verbose", count=True, help="Log more (-v: debug).")
 def serve_command(**options) -> None:
     """Run a Kubernetes API server on an embedded SQLite store.

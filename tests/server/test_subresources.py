@@ -1,0 +1,107 @@
+"""Scale and eviction subresources, propagation policies, event retention."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.conftest import KUBECTL, run_kubectl
+from tests.server.helpers import API, MERGE_PATCH, pod, status_of
+
+
+@pytest.fixture
+def api(api_server) -> API:
+    return API(api_server.url)
+
+
+def rc(name: str, replicas: int = 2) -> dict:
+    template = pod(name)
+    template["metadata"] = {"labels": {"app": name}}
+    return {"apiVersion": "v1", "kind": "ReplicationController",
+            "metadata": {"name": name},
+            "spec": {"replicas": replicas, "selector": {"app": name},
+                     "template": template}}
+
+
+def test_scale_reads_and_writes_replicas(api, namespace):
+    api.create("replicationcontrollers", namespace, rc("web"))
+    path = api.path("replicationcontrollers", namespace, "web", "scale")
+
+    scale = api.request("GET", path).json()
+    scale["spec"]["replicas"] = 7
+    put = api.request("PUT", path, scale)
+    stale = api.request("PUT", path, scale)
+    patched = api.request("PATCH", path, {"spec": {"replicas": 5}}, MERGE_PATCH)
+
+    assert scale["kind"] == "Scale" and scale["apiVersion"] == "autoscaling/v1"
+    assert scale["status"]["selector"] == "app=web"
+    assert put.json()["spec"]["replicas"] == 7
+    assert status_of(stale)[:2] == (409, "Conflict")
+    assert patched.json()["spec"]["replicas"] == 5
+    stored = api.get("replicationcontrollers", namespace, "web").json()
+    assert stored["spec"]["replicas"] == 5 and stored["metadata"]["generation"] == 3
+
+
+def test_a_negative_scale_is_invalid(api, namespace):
+    api.create("replicationcontrollers", namespace, rc("neg"))
+    path = api.path("replicationcontrollers", namespace, "neg", "scale")
+
+    response = api.request("PATCH", path, {"spec": {"replicas": -1}}, MERGE_PATCH)
+
+    assert status_of(response)[:2] == (422, "Invalid")
+
+
+@pytest.mark.skipif(KUBECTL is None, reason="kubectl is not on PATH")
+def test_kubectl_scale(api_server, api, namespace):
+    api.create("replicationcontrollers", namespace, rc("scaled"))
+
+    result = run_kubectl(api_server, "-n", namespace, "scale", "rc/scaled",
+                         "--replicas=4")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "replicationcontroller/scaled scaled"
+    stored = api.get("replicationcontrollers", namespace, "scaled").json()
+    assert stored["spec"]["replicas"] == 4
+
+
+def test_eviction_deletes_the_pod(api, namespace):
+    api.create("pods", namespace, pod("evicted"))
+    eviction = {"apiVersion": "policy/v1", "kind": "Eviction",
+                "metadata": {"name": "evicted", "namespace": namespace}}
+
+    response = api.request("POST", api.path("pods", namespace, "evicted",
+                                             "eviction"), eviction)
+
+    assert response.status_code == 201
+    assert api.get("pods", namespace, "evicted").status_code == 404
+
+
+@pytest.mark.parametrize("policy,finalizer", [("Orphan", "orphan"),
+                                              ("Foreground", "foregroundDeletion")],
+                         ids=["orphan", "foreground"])
+def test_orphan_and_foreground_leave_the_owner_to_the_collector(api, namespace,
+                                                                policy, finalizer):
+    api.create("replicationcontrollers", namespace, rc("owner"))
+
+    response = api.delete("replicationcontrollers", namespace, "owner",
+                          {"propagationPolicy": policy})
+
+    assert response.status_code == 202
+    meta = api.get("replicationcontrollers", namespace, "owner").json()["metadata"]
+    assert meta["finalizers"] == [finalizer] and meta["deletionTimestamp"]
+
+
+def test_events_expire_after_their_ttl(start_server):
+    server = start_server("--event-ttl", "1")
+    api = API(server.url)
+    event = {"apiVersion": "v1", "kind": "Event",
+             "metadata": {"name": "old.1"},
+             "involvedObject": {"kind": "Pod", "name": "p", "namespace": "default"},
+             "reason": "Testing", "message": "m", "type": "Normal"}
+    assert api.create("events", "default", event).status_code == 201
+
+    deadline = time.monotonic() + 10
+    while api.get("events", "default", "old.1").status_code != 404:
+        assert time.monotonic() < deadline, "the event was not expired"
+        time.sleep(0.2)
