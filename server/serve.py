@@ -83,6 +83,7 @@ async def serve(*, address: str, port: int, data_dir: str, token_file: str | Non
 
     from server.app import APIServer, ServerOptions, build_app
 
+    stop = _stop_on_signals()
     _check_exposure(address, token_file)
     tls = _tls_context(tls_cert_file, tls_private_key_file)
     data_dir = os.path.abspath(os.path.expanduser(data_dir))
@@ -104,7 +105,7 @@ async def serve(*, address: str, port: int, data_dir: str, token_file: str | Non
     kubeconfig = write_kubeconfig(data_dir, url, api, tls_cert_file)
     print(f"export KUBECONFIG={kubeconfig}", flush=True)
     node = None if no_node else _start_node(url, data_dir, api)
-    await _wait_for_signal()
+    await stop.wait()
     log.info("shutting down")
     if node is not None:
         _stop(node)
@@ -215,9 +216,11 @@ def _stop(process: subprocess.Popen, grace: float = 30.0) -> None:
         process.wait()
 
 
-async def _wait_for_signal() -> None:
+def _stop_on_signals() -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM, installed before anything is said,
+    so that a signal right after the kubeconfig line still stops cleanly."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    return stop

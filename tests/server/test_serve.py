@@ -1,0 +1,147 @@
+"""``kctl serve``: start-up refusals, authentication, TLS and a clean stop."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+
+import pytest
+import requests
+
+from tests.conftest import free_port
+
+SERVE = [sys.executable, "-m", "server"]
+
+
+def serve(*args: str, timeout: float = 20) -> subprocess.CompletedProcess:
+    return subprocess.run([*SERVE, "--no-node", *args], capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def test_a_port_in_use_is_one_line_and_exit_1(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        result = serve("--port", str(port), "--data-dir", str(tmp_path))
+
+    assert result.returncode == 1
+    assert result.stderr == f"error: port {port} on 127.0.0.1 is already in use\n"
+
+
+def test_a_data_dir_that_cannot_be_written_is_one_line_and_exit_1(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+
+    result = serve("--port", str(free_port()), "--data-dir", str(blocker / "data"))
+
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"error: cannot use data directory {blocker}")
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_a_non_loopback_address_needs_authentication(tmp_path):
+    result = serve("--address", "0.0.0.0", "--port", str(free_port()),
+                   "--data-dir", str(tmp_path))
+
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: refusing to serve on 0.0.0.0 without "
+                                    "authentication")
+
+
+def test_a_second_server_on_the_same_data_dir_is_refused(start_server):
+    first = start_server()
+
+    result = serve("--port", str(free_port()), "--data-dir", first.data_dir)
+
+    assert result.returncode == 1
+    assert "is in use by another kctl serve" in result.stderr
+
+
+def test_sigterm_stops_cleanly_and_keeps_the_data(start_server, tmp_path):
+    data_dir = str(tmp_path / "clean")
+    server = start_server(data_dir=data_dir)
+    body = {"metadata": {"name": "kept"}, "data": {"k": "v"}}
+    requests.post(server.url + "/api/v1/namespaces/default/configmaps", json=body)
+
+    code = server.stop(signal.SIGTERM)
+    again = start_server(data_dir=data_dir)
+
+    assert code == 0
+    kept = requests.get(again.url + "/api/v1/namespaces/default/configmaps/kept")
+    assert kept.json()["data"] == {"k": "v"}
+
+
+def test_serve_writes_a_kubeconfig_and_says_where(tmp_path):
+    port = free_port()
+    process = subprocess.Popen([*SERVE, "--no-node", "--port", str(port),
+                                "--data-dir", str(tmp_path)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    try:
+        line = process.stdout.readline()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=15)
+
+    kubeconfig = tmp_path / "kubeconfig"
+    assert line == f"export KUBECONFIG={kubeconfig}\n"
+    assert f"server: http://127.0.0.1:{port}" in kubeconfig.read_text()
+    assert f"listening on http://127.0.0.1:{port}, data in {tmp_path}" in stderr
+    assert process.returncode == 0
+
+
+@pytest.fixture
+def token_file(tmp_path) -> str:
+    path = tmp_path / "tokens.csv"
+    path.write_text("s3cret,alice,1000\n")
+    return str(path)
+
+
+def test_with_a_token_file_every_request_needs_a_valid_token(start_server,
+                                                             token_file):
+    server = start_server("--token-file", token_file)
+    pods = server.url + "/api/v1/pods"
+
+    anonymous = requests.get(pods)
+    wrong = requests.get(pods, headers={"Authorization": "Bearer nope"})
+    right = requests.get(pods, headers={"Authorization": "Bearer s3cret"})
+
+    assert anonymous.status_code == wrong.status_code == 401
+    assert anonymous.json()["reason"] == "Unauthorized"
+    assert right.status_code == 200
+    assert "token: s3cret" in open(server.kubeconfig).read()
+
+
+def test_tls(start_server, tmp_path):
+    cert, key = tmp_path / "tls.crt", tmp_path / "tls.key"
+    made = subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)], capture_output=True)
+    assert made.returncode == 0, made.stderr
+    port = free_port()
+    process = subprocess.Popen([*SERVE, "--no-node", "--port", str(port),
+                                "--data-dir", str(tmp_path / "d"),
+                                "--tls-cert-file", str(cert),
+                                "--tls-private-key-file", str(key)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        import time
+
+        for _ in range(200):
+            try:
+                response = requests.get(f"https://127.0.0.1:{port}/version",
+                                        verify=str(cert), timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.05)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(15)
+
+    assert response.json()["major"] == "1"
