@@ -207,8 +207,9 @@ def condition(pod: dict, kind: str) -> dict:
     return {}
 
 
-def processes_with_env(marker: str) -> list[int]:
-    """Pids of processes whose environment holds ``marker`` (NAME=value)."""
+def container_processes(marker: str) -> list[int]:
+    """Pids of the process group leaders whose environment holds ``marker``
+    (NAME=value): one per running container that was given that variable."""
     needle = marker.encode() + b"\0"
     found = []
     for entry in os.listdir("/proc"):
@@ -216,8 +217,9 @@ def processes_with_env(marker: str) -> list[int]:
             continue
         try:
             with open(f"/proc/{entry}/environ", "rb") as handle:
-                if needle in handle.read() + b"\0":
-                    found.append(int(entry))
+                matches = needle in handle.read() + b"\0"
+            if matches and os.getpgid(int(entry)) == int(entry):
+                found.append(int(entry))
         except OSError:
             continue
     return found

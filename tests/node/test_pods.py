@@ -9,7 +9,7 @@ import uuid
 import requests
 
 from tests.conftest import KUBECTL, free_port, run_kubectl
-from tests.node.conftest import condition, container_status, processes_with_env, \
+from tests.node.conftest import condition, container_status, container_processes, \
     wait_gone
 from tests.node.helpers import wait_for
 
@@ -84,6 +84,28 @@ def test_a_crashing_container_enters_crashloopbackoff(api, api_server, agent, na
     assert previous.stdout == "run\n"
     table = run_kubectl(api_server, "get", "pod", "-n", namespace, "crash")
     assert "CrashLoopBackOff" in table.stdout
+
+
+def test_a_failed_liveness_probe_restarts_the_container(api, api_server, agent,
+                                                       namespace):
+    script = "touch alive; sleep 0.5; rm alive; while true; do sleep 0.2; done"
+    probe = {"exec": {"command": ["test", "-f", "alive"]}, "periodSeconds": 1,
+             "failureThreshold": 1}
+    api.create_pod(namespace, agent.name, "sick",
+                   [{"name": "c", "image": "busybox", "command": ["sh", "-c", script],
+                     "livenessProbe": probe}], terminationGracePeriodSeconds=1)
+
+    pod = api.wait_pod(namespace, "sick", lambda p: container_status(p).get(
+        "restartCount", 0) >= 1)
+
+    terminated = container_status(pod)["lastState"]["terminated"]
+    assert terminated["exitCode"] == 143  # SIGTERM, which sh does not trap
+    events = requests.get(f"{api_server.url}/api/v1/namespaces/{namespace}/events"
+                          ).json()["items"]
+    messages = {(e["reason"], e["message"]) for e in events}
+    assert ("Killing", "Container c failed liveness probe, will be restarted") \
+        in messages
+    assert ("Unhealthy", "Liveness probe failed: ") in messages
 
 
 def test_restart_policy_never_ends_failed(api, agent, namespace):
@@ -196,43 +218,44 @@ def test_deletion_stops_a_process_that_ignores_sigterm_then_removes_the_pod(
                      "env": [{"name": "KCTL_TEST", "value": token}]}],
                    terminationGracePeriodSeconds=2)
     api.wait_pod(namespace, "stubborn", lambda p: p["status"].get("phase") == "Running")
-    [pid] = wait_for(lambda: processes_with_env(f"KCTL_TEST={token}"))
+    [pid] = wait_for(lambda: container_processes(f"KCTL_TEST={token}"))
     pod_url = api.pod_url(namespace, "stubborn")
     log = Stream(pod_url + "/log", {"follow": "true"})
     watch = Stream(api.pod_url(namespace), {"watch": "true",
-                                            "fieldSelector": "metadata.name=stubborn"})
+                                            "fieldSelector": "metadata.name=stubborn"},
+                   stop_at=b'"DELETED"')
 
     resp = requests.delete(pod_url)
 
     assert resp.ok, resp.text
     wait_for(lambda: api.pod(namespace, "stubborn") is None, timeout=20)
     wait_gone(pid)
-    events = [json.loads(line) for line in watch.lines(until=b'"DELETED"')]
+    events = [json.loads(line) for line in watch.lines()]
     final = [e["object"] for e in events if e["type"] == "MODIFIED"][-1]
     terminated = container_status(final)["state"]["terminated"]
     assert terminated["exitCode"] == 137  # it ignored SIGTERM: SIGKILL ended it
-    assert b"got TERM" in log.lines()
+    assert b"got TERM" in log.lines()  # the follow ended with the container
 
 
 class Stream:
-    """A streaming GET read in a thread: a log follow or a watch."""
+    """A streaming GET read in a thread, up to a line holding ``stop_at`` or the
+    end of the response: a log follow or a watch."""
 
-    def __init__(self, url, params):
+    def __init__(self, url, params, stop_at=None):
         self.resp = requests.get(url, params=params, stream=True, timeout=30)
+        self.stop_at = stop_at
         self.received = []
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()
 
     def _read(self):
-        try:
-            for line in self.resp.iter_lines():
-                self.received.append(line)
-        except requests.RequestException:
-            pass
+        for line in self.resp.iter_lines():
+            self.received.append(line)
+            if self.stop_at is not None and self.stop_at in line:
+                break
+        self.resp.close()
 
-    def lines(self, until=None):
-        if until is not None:
-            wait_for(lambda: any(until in line for line in self.received))
-            self.resp.close()
-        self.thread.join(10)
-        return self.received if until is not None else b"\n".join(self.received)
+    def lines(self):
+        self.thread.join(20)
+        assert not self.thread.is_alive(), "the stream did not end"
+        return self.received
