@@ -115,11 +115,23 @@ def openapi_v2(registry: Registry) -> dict:
     return _store(registry, ("v2",), document)
 
 
+def openapi_v2_protobuf(registry: Registry) -> bytes:
+    """/openapi/v2 for clients that accept only
+    application/com.github.proto-openapi.spec.v2@v1.0+protobuf (kubectl's
+    client-side validation); see server.openapi_v2_proto."""
+    cached = _cached(registry, ("v2-protobuf",))
+    if cached is not None:
+        return cached
+    from server.openapi_v2_proto import encode_document
+    return _store(registry, ("v2-protobuf",),
+                  encode_document(openapi_v2(registry)))
+
+
 def _cached(registry: Registry, key: tuple) -> dict | None:
     return _cache.get(registry, {}).get(key)
 
 
-def _store(registry: Registry, key: tuple, document: dict) -> dict:
+def _store(registry: Registry, key: tuple, document):
     _cache.setdefault(registry, {})[key] = document
     return document
 

@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 from server import discovery, openapi
+from server.openapi_v2_proto import CONTENT_TYPE
 from server.registry import Registry
 
 
@@ -98,6 +99,15 @@ def _handler(recorder: Recorder):
 
         def do_GET(self):
             split = urlsplit(self.path)
+            accept = self.headers.get("Accept", "")
+            if split.path == "/openapi/v2" and "protobuf" in accept:
+                data = openapi.openapi_v2_protobuf(recorder.registry)
+                self.send_response(200)
+                self.send_header("Content-Type", CONTENT_TYPE)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return
             document = _get(recorder.registry, split.path)
             if document is None:
                 self._answer(404, _status(404, "NotFound", "not found"))

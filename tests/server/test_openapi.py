@@ -6,6 +6,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from server import openapi
+from tests.server.kubectl_recorder import Recorder
 from tests.server.openapi_kinds import SERVED, served_registry
 
 GROUP_VERSIONS = [("", "v1"), ("apps", "v1"), ("coordination.k8s.io", "v1")]
@@ -158,3 +159,60 @@ def test_special_types_have_definitions(registry):
     assert schemas["io.k8s.apimachinery.pkg.apis.meta.v1.Time"]["format"] == (
         "date-time")
     assert "io.k8s.apimachinery.pkg.apis.meta.v1.Patch" in schemas
+
+
+# /openapi/v2 in protobuf: what kubectl's client-side validation reads.
+
+LIST = """apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: ConfigMap
+  metadata: {name: settings}
+  data: {mode: fast}
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: web}
+  spec:
+    containers:
+    - name: main
+      image: nginx
+"""
+
+
+def test_v2_protobuf_carries_the_definitions(registry):
+    from server.openapi_v2_proto import _CLASSES
+
+    document = _CLASSES["Document"]()
+    document.ParseFromString(openapi.openapi_v2_protobuf(registry))
+
+    definitions = {d.name: d.value
+                   for d in document.definitions.additional_properties}
+    pod = definitions["io.k8s.api.core.v1.Pod"]
+    assert document.swagger == "2.0"
+    assert [e.name for e in pod.vendor_extension] == [
+        "x-kubernetes-group-version-kind"]
+    assert '"kind": "Pod"' in pod.vendor_extension[0].value.yaml
+    spec = {p.name: p.value for p in pod.properties.additional_properties}
+    assert spec["spec"]._ref == "#/definitions/io.k8s.api.core.v1.PodSpec"
+
+
+def test_kubectl_validates_a_list_with_the_v2_protobuf(registry):
+    with Recorder(registry) as recorder:
+        result = recorder.kubectl("create", "-f", "-", stdin=LIST)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["configmap/settings", "created",
+                                     "pod/web", "created"]
+
+
+def test_kubectl_refuses_unknown_fields_in_a_list(registry):
+    bad = LIST.replace("image: nginx", "image: nginx\n      imagee: x")
+
+    with Recorder(registry) as recorder:
+        result = recorder.kubectl("create", "-f", "-", stdin=bad)
+
+    assert result.returncode == 1
+    assert ('unknown field "imagee" in io.k8s.api.core.v1.Container'
+            in result.stderr)
+    assert recorder.writes() == []
