@@ -39,5 +39,32 @@ def kind_schema(group: str, version: str, kind: str) -> ObjectSchema | None:
     return schema
 
 
+def merge_key_table(kind_name: str) -> dict[str, tuple[str, str]]:
+    """Strategic merge patch metadata of a kind, from its schema.
+
+    Keys are field paths without list indexes (spec.containers.ports); values
+    are (merge key, strategy), as server.patch_meta's table has them. Lists
+    without a merge key are replaced whole, so nothing below them is listed.
+    """
+    table: dict[str, tuple[str, str]] = {}
+    _collect(SCHEMAS[kind_name], "", table)
+    return table
+
+
+def _collect(schema: ObjectSchema, prefix: str,
+             table: dict[str, tuple[str, str]]) -> None:
+    for name, f in schema.json_fields.items():
+        path = f"{prefix}.{name}" if prefix else name
+        if f.merge_key or f.strategy:
+            table[path] = (f.merge_key, f.strategy)
+        type_ = f.type
+        if type_.kind == "list" and not f.merge_key:
+            continue
+        while type_.kind in ("list", "map"):
+            type_ = type_.item
+        if type_.kind == "ref":
+            _collect(SCHEMAS[type_.ref], path, table)
+
+
 __all__ = ["Field", "ObjectSchema", "SCHEMAS", "Type", "kind_schema",
-           "schema_for"]
+           "merge_key_table", "schema_for"]

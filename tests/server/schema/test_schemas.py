@@ -85,3 +85,27 @@ def test_pointer_structs_are_marked():
     assert spec["securityContext"].ptr
     assert spec["affinity"].ptr
     assert not SCHEMAS["Container"].json_fields["resources"].ptr
+
+
+@pytest.mark.parametrize("group,kind", KINDS + [("autoscaling", "Scale"),
+                                                ("", "Binding")],
+                         ids=[k for _, k in KINDS] + ["Scale", "Binding"])
+def test_merge_keys_cover_the_patch_table(group, kind):
+    # server.patch_meta was written by hand from k8s.io/api's struct tags:
+    # every entry it has must come out of the schema the same.
+    from server.patch_meta import merge_keys_for
+    from server.schema import merge_key_table
+
+    derived = merge_key_table(kind)
+
+    for path, entry in merge_keys_for(kind).items():
+        assert derived.get(path) == entry, path
+
+
+def test_merge_keys_skip_lists_that_are_replaced_whole():
+    from server.schema import merge_key_table
+
+    table = merge_key_table("Pod")
+
+    assert table["spec.containers.env"] == ("name", "merge")
+    assert not any(p.startswith("status.containerStatuses") for p in table)
