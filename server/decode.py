@@ -31,7 +31,7 @@ from server.schema.dsl import Field, ObjectSchema, Type
 JSON = "application/json"
 YAML = "application/yaml"
 PROTOBUF = "application/vnd.kubernetes.protobuf"
-_JSON_TYPES = (JSON, "application/merge-patch+json",
+_JSON_TYPES = (JSON, "*/*", "application/merge-patch+json",
                "application/strategic-merge-patch+json",
                "application/json-patch+json", "")
 _YAML_TYPES = (YAML, "application/apply-patch+yaml", "text/yaml")
