@@ -22,6 +22,7 @@ from server.schema import SCHEMAS
 from server.schema.dsl import Field, ObjectSchema, Type
 
 MAGIC = b"k8s\x00"
+PROTOBUF_TYPE = "application/vnd.kubernetes.protobuf"
 _PACKAGE = "kctl.wire"
 _FDP = descriptor_pb2.FieldDescriptorProto
 _SCALAR_TYPES = {

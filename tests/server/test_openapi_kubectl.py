@@ -99,3 +99,26 @@ def test_openapi_v3_index_lists_every_group_version(api_server):
     url = index["paths"]["api/v1"]["serverRelativeURL"]
     document = requests.get(api_server.url + url).json()
     assert json.dumps(document).count('"fieldValidation"') > 0
+
+
+def test_create_f_refuses_an_unknown_field(kubectl, namespace):
+    manifest = MANIFESTS.split("---\n")[0] + "bogus: 1\n"
+
+    result = kubectl("-n", namespace, "create", "-f", "-", input=manifest)
+
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        'Error from server (BadRequest): error when creating "STDIN": '
+        'ConfigMap in version "v1" cannot be handled as a ConfigMap: '
+        'strict decoding error: unknown field "bogus"')
+
+
+def test_apply_f_refuses_a_wrong_type(kubectl, namespace):
+    manifest = MANIFESTS.split("---\n")[1].replace("image: nginx:1.27",
+                                                  "image: 5")
+
+    result = kubectl("-n", namespace, "apply", "-f", "-", input=manifest)
+
+    assert result.returncode == 1
+    assert ("json: cannot unmarshal number into Go struct field "
+            "Container.spec.containers.image of type string") in result.stderr
