@@ -148,7 +148,8 @@ def test_property_refs_keep_their_description(registry):
 
     spec = schemas["io.k8s.api.core.v1.Pod"]["properties"]["spec"]
 
-    assert spec["allOf"] == [{"$ref": "#/components/schemas/io.k8s.api.core.v1.PodSpec"}]
+    assert spec["allOf"] == [
+        {"$ref": "#/components/schemas/io.k8s.api.core.v1.PodSpec"}]
     assert spec["description"]
 
 
