@@ -115,11 +115,29 @@ class _Stream:
         self._conn.close()
 
 
+def _connect(host: str, port: int, timeout: float | None) -> socket.socket:
+    """socket.create_connection, but an ASCII host is passed as bytes: a str
+    makes getaddrinfo import the idna codec, ~8 ms of kctl's start."""
+    name = host.encode("ascii") if host.isascii() else host
+    error = None
+    for family, kind, proto, _, address in socket.getaddrinfo(
+            name, port, 0, socket.SOCK_STREAM):
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(timeout)
+            sock.connect(address)
+            return sock
+        except OSError as exc:
+            error = exc
+            sock.close()
+    raise error or OSError(f"cannot resolve {host}")
+
+
 class _Connection:
     """One HTTP/1.1 connection, kept alive between requests."""
 
     def __init__(self, host: str, port: int, tls, timeout: float | None):
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock = _connect(host, port, timeout)
         if tls is not None:
             self.sock = tls.wrap_socket(self.sock, server_hostname=host)
         self.file = self.sock.makefile("rb")

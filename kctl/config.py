@@ -12,7 +12,7 @@ With no file at all kctl talks to ``http://127.0.0.1:8080``, where
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from kctl.record import field, record
 
 DEFAULT_SERVER = "http://127.0.0.1:8080"
 DEFAULT_TIMEOUT = 32.0  # kubectl's client falls back to a 32 s request timeout
@@ -22,7 +22,7 @@ class ConfigError(Exception):
     """A kubeconfig that cannot be used (missing file, unknown context)."""
 
 
-@dataclass
+@record
 class Overrides:
     """The connection flags of the command line; None means not given."""
 
@@ -40,7 +40,7 @@ class Overrides:
     request_timeout: float | None = None
 
 
-@dataclass
+@record
 class Connection:
     """Everything the HTTP client needs to reach one cluster."""
 
@@ -77,6 +77,9 @@ def config_files(explicit: str | None) -> list[str]:
 
 
 def _read_file(path: str) -> dict:
+    cached = _cached(path)
+    if cached is not None:
+        return cached
     from kctl import yamlio
 
     try:
@@ -89,7 +92,55 @@ def _read_file(path: str) -> dict:
     if not isinstance(data, dict):
         raise ConfigError(f"error loading config file {path!r}: not a mapping")
     _absolutize(data, os.path.dirname(os.path.abspath(path)))
+    _remember(path, data)
     return data
+
+
+def _cache_path(path: str) -> str:
+    import re
+
+    from kctl.discovery import cache_dir
+
+    # A readable name, not a hash: hashlib loads OpenSSL (~15 ms).
+    safe = re.sub(r"[^A-Za-z0-9.\-]+", "_", os.path.abspath(path)).strip("_")
+    return os.path.join(cache_dir(), "kubeconfig", safe + ".json")
+
+
+def _stamp(path: str) -> list:
+    info = os.stat(path)
+    return [os.path.abspath(path), info.st_mtime_ns, info.st_size]
+
+
+def _cached(path: str) -> dict | None:
+    """The file as parsed last time, if it has not changed since.
+
+    Importing and running the YAML parser costs ~20 ms of a ~50 ms budget for
+    ``kctl get``; the parsed kubeconfig is kept as JSON, like discovery.
+    """
+    import orjson
+
+    try:
+        with open(_cache_path(path), "rb") as f:
+            entry = orjson.loads(f.read())
+        return entry["data"] if entry["stamp"] == _stamp(path) else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _remember(path: str, data: dict) -> None:
+    import orjson
+
+    target = _cache_path(path)
+    try:
+        os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
+        tmp = f"{target}.{os.getpid()}.tmp"
+        # It may hold credentials: readable by the user only, as the file is.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(orjson.dumps({"stamp": _stamp(path), "data": data}))
+        os.replace(tmp, target)
+    except (OSError, TypeError):
+        pass
 
 
 _PATH_FIELDS = {

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from dataclasses import asdict, dataclass
+from kctl.record import asdict, record
 
 import orjson
 
@@ -29,7 +29,7 @@ class UnknownResource(Exception):
         super().__init__(f'the server doesn\'t have a resource type "{name}"')
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Resource:
     name: str  # the plural: "pods"
     singular: str

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from dataclasses import dataclass
+from kctl.record import record
 
 import orjson
 
@@ -23,7 +23,7 @@ class ManifestError(Exception):
     """A document that cannot become an object; says where it is."""
 
 
-@dataclass
+@record
 class Manifest:
     """One object from ``source``, or the error that took its place."""
 

@@ -7,7 +7,7 @@ document number, and the walk goes on; the command exits 1 at the end.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from kctl.record import record
 
 from kctl import manifests
 from kctl.discovery import Resource, UnknownResource
@@ -15,7 +15,7 @@ from kctl.errors import CommandError
 from kctl.resources import object_path
 
 
-@dataclass
+@record
 class Placed:
     manifest: manifests.Manifest
     resource: Resource

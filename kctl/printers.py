@@ -9,7 +9,7 @@ are drawn with rich, unless large: rich takes seconds for 10,000 rows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from kctl.record import field, record
 
 import orjson
 
@@ -20,7 +20,7 @@ _PADDING = 3
 RICH_ROW_LIMIT = 2000
 
 
-@dataclass
+@record
 class Table:
     headers: list[str]
     rows: list[list[str]] = field(default_factory=list)
@@ -30,7 +30,7 @@ class Table:
     marks: list[str] = field(default_factory=list)
 
 
-@dataclass
+@record
 class TableOptions:
     wide: bool = False
     with_namespace: bool = False

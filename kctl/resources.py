@@ -7,14 +7,14 @@ with the names asked for (none means all of them).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from kctl.record import field, record
 
 from kctl.client import resource_path
 from kctl.discovery import Discovery, Resource
 from kctl.errors import CommandError, UsageError
 
 
-@dataclass
+@record
 class Target:
     resource: Resource
     names: list[str] = field(default_factory=list)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
+from kctl.record import field, record
 
 from kctl.config import Overrides
 
 
-@dataclass
+@record
 class Session:
     overrides: Overrides = field(default_factory=Overrides)
     out: object = None

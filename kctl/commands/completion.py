@@ -15,7 +15,7 @@ SHELLS = ("bash", "zsh", "fish")
 def script(shell: str) -> str:
     from click.shell_completion import get_completion_class
 
-    from kctl.main import cli
+    from kctl.cli import cli
 
     complete = get_completion_class(shell)(cli, {}, "kctl", "_KCTL_COMPLETE")
     return complete.source().rstrip("\n") + "\n"
