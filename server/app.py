@@ -250,7 +250,20 @@ async def openapi_v2(request: web.Request) -> web.Response:
     from server import openapi
 
     registry = request.app["api"].registry
+    if _wants_protobuf(request.headers.get("Accept", "")):
+        from server import openapi_v2_proto
+
+        return web.Response(body=openapi.openapi_v2_protobuf(registry),
+                            headers={"Content-Type": openapi_v2_proto.CONTENT_TYPE})
     return _cached_json(request, "v2", lambda: openapi.openapi_v2(registry))
+
+
+def _wants_protobuf(accept: str) -> bool:
+    """kubectl asks for /openapi/v2 as gnostic protobuf and cannot read JSON."""
+    from server.openapi_v2_proto import ACCEPTED_TYPES
+
+    types = [part.split(";", 1)[0].strip() for part in accept.split(",")]
+    return any(t in ACCEPTED_TYPES for t in types)
 
 
 async def openapi_v3_index(request: web.Request) -> web.Response:

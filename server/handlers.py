@@ -11,7 +11,7 @@ from typing import Callable
 import orjson
 from aiohttp import web
 
-from server import objects, tables
+from server import decode, objects, tables
 from server.cache import Entry, ResourceCache
 from server.errors import BadRequest, Gone, MethodNotAllowed
 from server.request import (
@@ -202,11 +202,12 @@ def _dry_run(request: web.Request) -> bool:
     return bool(values)
 
 
-async def _read_object(request: web.Request, info: RequestInfo) -> tuple[dict, list]:
-    body = await objects.read_body(request)
+async def _read_object(request: web.Request, info: RequestInfo,
+                       options_kind: str) -> tuple[dict, list]:
     validation = request.query.get("fieldValidation")
-    if validation not in (None, "", "Ignore", "Warn", "Strict"):
-        raise BadRequest(f"fieldValidation parameter unsupported: {validation}")
+    # Checked with the request's options, before the body is read.
+    decode.field_validation_directive(validation, options_kind)
+    body = await objects.read_body(request)
     return objects.decode_object(info.kind, body,
                                  request.headers.get("Content-Type", ""),
                                  validation)
@@ -214,7 +215,7 @@ async def _read_object(request: web.Request, info: RequestInfo) -> tuple[dict, l
 
 async def create_object(request: web.Request, info: RequestInfo) -> web.Response:
     api = request.app["api"]
-    obj, warnings = await _read_object(request, info)
+    obj, warnings = await _read_object(request, info, "CreateOptions")
     created = await api.resources.create(info.kind, info.namespace, obj,
                                          _dry_run(request))
     return respond(objects.encode(created), 201, warnings)
@@ -222,7 +223,7 @@ async def create_object(request: web.Request, info: RequestInfo) -> web.Response
 
 async def update_object(request: web.Request, info: RequestInfo) -> web.Response:
     api = request.app["api"]
-    obj, warnings = await _read_object(request, info)
+    obj, warnings = await _read_object(request, info, "UpdateOptions")
     updated = await api.resources.update(info.kind, info.namespace, info.name, obj,
                                          info.subresource, _dry_run(request))
     return respond(objects.encode(updated), 200, warnings)
@@ -230,6 +231,8 @@ async def update_object(request: web.Request, info: RequestInfo) -> web.Response
 
 async def patch_object(request: web.Request, info: RequestInfo) -> web.Response:
     api = request.app["api"]
+    decode.field_validation_directive(request.query.get("fieldValidation"),
+                                      "PatchOptions")
     body = await objects.read_body(request)
     content_type = request.headers.get("Content-Type", "").split(";")[0].strip()
     patched = await api.resources.patch(info.kind, info.namespace, info.name, body,

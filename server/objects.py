@@ -11,6 +11,7 @@ import orjson
 import yaml
 from aiohttp import web
 
+from server import decode
 from server.errors import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 from server.registry import Kind
 
@@ -76,8 +77,13 @@ def decode_json(body: bytes, content_type: str) -> object:
 
 def decode_object(kind: Kind, body: bytes, content_type: str,
                   field_validation: str | None = None) -> tuple[dict, list[str]]:
-    """The object a create or update request carries, and decode warnings."""
-    obj = decode_json(body, content_type)
+    """The object a create or update request carries, and decode warnings.
+
+    The kind's schema decides types, unknown fields and canonical forms
+    (server.decode); the object must then be of the kind the URL names.
+    """
+    obj, warnings = decode.decode_object(kind.kind, body, content_type,
+                                         field_validation)
     if not isinstance(obj, dict):
         raise BadRequest("the body of the request must be a JSON object")
     check_type(kind, obj)
@@ -88,7 +94,7 @@ def decode_object(kind: Kind, body: bytes, content_type: str,
         obj["metadata"] = {}
     elif not isinstance(meta, dict):
         raise BadRequest("metadata must be an object")
-    return obj, []
+    return obj, warnings
 
 
 def check_type(kind: Kind, obj: dict, expected: str | None = None) -> None:
