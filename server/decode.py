@@ -57,10 +57,6 @@ def field_validation_directive(value: str | None,
     error = Invalid(options_kind, "", [FieldError(
         "Unsupported value", "fieldValidation", value,
         f"supported values: {supported}")], group="meta.k8s.io")
-    # NewInvalid names the kind with its group: CreateOptions.meta.k8s.io.
-    error.message = error.message.replace(
-        options_kind, f"{options_kind}.meta.k8s.io", 1)
-    error.args = (error.message,)
     raise error
 
 

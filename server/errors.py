@@ -198,7 +198,10 @@ class Invalid(APIError):
             summary = str(errors[0])
         else:
             summary = "[" + ", ".join(str(e) for e in errors) + "]"
-        message = f'{kind} "{name}" is invalid: {summary}'
+        # Kubernetes names a kind outside the core group with its group:
+        # Deployment.apps "x" is invalid.
+        qualified = f"{kind}.{group}" if group else kind
+        message = f'{qualified} "{name}" is invalid: {summary}'
         details = {"name": name, "kind": kind,
                    "causes": [e.cause() for e in errors]}
         if group:
