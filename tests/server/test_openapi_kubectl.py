@@ -37,11 +37,21 @@ apiVersion: v1
 kind: Secret
 metadata: {name: token}
 data: {token: YWJj}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: main, image: nginx:1.27}]
 """
 
-# TODO: add a Deployment once the server serves apps/v1; until then kubectl
-# finds no apps/v1 OpenAPI document and validation has nothing to go on.
-EXPECTED = ["configmap/settings", "pod/web", "service/web", "secret/token"]
+EXPECTED = ["configmap/settings", "pod/web", "service/web", "secret/token",
+            "deployment.apps/web"]
 
 
 def _ok(result) -> str:
@@ -59,8 +69,8 @@ def test_apply_f_validates_without_flags(kubectl, namespace):
     first = _ok(kubectl("-n", namespace, "apply", "-f", "-", input=MANIFESTS))
     again = _ok(kubectl("-n", namespace, "apply", "-f", "-", input=MANIFESTS))
 
-    assert [line.split()[1] for line in first.splitlines()] == ["created"] * 4
-    assert [line.split()[1] for line in again.splitlines()] == ["unchanged"] * 4
+    assert [line.split()[1] for line in first.splitlines()] == ["created"] * len(EXPECTED)
+    assert [line.split()[1] for line in again.splitlines()] == ["unchanged"] * len(EXPECTED)
 
 
 def test_create_f_asks_for_strict_validation(kubectl, namespace):

@@ -84,6 +84,26 @@ def test_run(kubectl, namespace):
     assert stored["spec"]["restartPolicy"] == "Always"
 
 
+def test_create_deployment(kubectl, namespace):
+    _ok(kubectl("-n", namespace, "create", "deployment", "d", "--image=nginx:1.27",
+                "--replicas=2"))
+
+    stored = _get(kubectl, namespace, "deployment/d")
+
+    assert stored["metadata"]["labels"] == {"app": "d"}
+    spec = stored["spec"]
+    assert spec["replicas"] == 2
+    assert spec["selector"] == {"matchLabels": {"app": "d"}}
+    assert spec["strategy"] == {"type": "RollingUpdate", "rollingUpdate": {
+        "maxUnavailable": "25%", "maxSurge": "25%"}}
+    assert (spec["revisionHistoryLimit"], spec["progressDeadlineSeconds"]) == (10, 600)
+    container = spec["template"]["spec"]["containers"][0]
+    assert (container["name"], container["image"]) == ("nginx", "nginx:1.27")
+    assert container["imagePullPolicy"] == "IfNotPresent"
+    assert container["terminationMessagePolicy"] == "File"
+    assert spec["template"]["spec"]["restartPolicy"] == "Always"
+
+
 def test_protobuf_create_with_an_unknown_kind_in_the_envelope_is_refused(
         api_server, namespace):
     from server import protobuf
