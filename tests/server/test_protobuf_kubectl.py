@@ -115,3 +115,24 @@ def test_protobuf_create_with_an_unknown_kind_in_the_envelope_is_refused(
         data=body, headers={"Content-Type": protobuf.PROTOBUF_TYPE})
 
     assert response.status_code == 400
+
+
+def test_a_client_that_accepts_only_protobuf_gets_406(api_server, namespace):
+    response = requests.get(
+        f"{api_server.url}/api/v1/namespaces/{namespace}/configmaps",
+        headers={"Accept": "application/vnd.kubernetes.protobuf"})
+
+    assert response.status_code == 406
+    status = response.json()
+    assert (status["kind"], status["reason"]) == ("Status", "NotAcceptable")
+    assert "application/json" in status["message"]
+
+
+def test_a_client_that_also_accepts_json_gets_json(api_server, namespace):
+    response = requests.get(
+        f"{api_server.url}/api/v1/namespaces/{namespace}/configmaps",
+        headers={"Accept": "application/vnd.kubernetes.protobuf, application/json"})
+
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert response.json()["kind"] == "ConfigMapList"
