@@ -20,6 +20,8 @@ does for commands), so one controller's imports never slow another's start.
 CONTROLLERS: dict[str, str] = {
     "scheduler": "controllers.scheduler:Scheduler",
     "nodelifecycle": "controllers.nodelifecycle:NodeLifecycleController",
+    "replicationcontroller": "controllers.replication:ReplicationManager",
+    "replicaset": "controllers.replication:ReplicaSetController",
 }
 
 # Names that "*" leaves off; kube-controller-manager has the same notion
