@@ -26,13 +26,18 @@ USER_AGENT = "kctl/0.1.0"
 
 
 class Unreachable(Exception):
-    """The server could not be reached at all."""
+    """The server could not be reached at all; the message is kubectl's line."""
 
     def __init__(self, server: str, reason: str):
         self.server = server
         self.reason = reason
-        super().__init__(f"cannot reach the API server at {server} ({reason}); "
-                         f"is kctl serve running?")
+        host = urlsplit(server).netloc or server
+        if reason == "connection refused":
+            message = (f"The connection to the server {host} was refused - "
+                       f"did you specify the right host or port?")
+        else:
+            message = f"Unable to connect to the server {host}: {reason}"
+        super().__init__(message)
 
 
 class APIError(Exception):

@@ -76,7 +76,9 @@ def describe_error(exc: Exception) -> tuple[str, int]:
 
     if isinstance(exc, client.APIError):
         return server_error_line(exc), EXIT_ERROR
-    if isinstance(exc, (client.Unreachable, ConfigError, UnknownResource)):
+    if isinstance(exc, client.Unreachable):
+        return str(exc), EXIT_ERROR  # kubectl prints it without "error: "
+    if isinstance(exc, (ConfigError, UnknownResource)):
         return f"error: {exc}", EXIT_ERROR
     if isinstance(exc, OSError):
         return f"error: {exc.strerror or exc}" + (
@@ -86,9 +88,31 @@ def describe_error(exc: Exception) -> tuple[str, int]:
 
 def server_error_line(exc) -> str:
     """kubectl's wording: ``Error from server (NotFound): pods "x" not found``."""
+    if exc.reason == "Invalid":
+        return _invalid_line(exc)
     if exc.reason:
         return f"Error from server ({exc.reason}): {exc}"
     return f"Error from server: {exc}"
+
+
+def _invalid_line(exc) -> str:
+    """kubectl names the object and lists each distinct cause once."""
+    details = exc.details
+    if not details:
+        return f"The request is invalid: {exc}"
+    if details.get("kind") or details.get("name"):
+        subject = f'The {details.get("kind", "")} "{details.get("name", "")}" is invalid'
+    else:
+        subject = "The request is invalid"
+    causes = list(dict.fromkeys(
+        f'{c.get("field", "")}: {c.get("message", "")}'
+        for c in details.get("causes") or []))
+    if not causes:
+        return subject
+    if len(causes) == 1:
+        return f"{subject}: {causes[0]}"
+    return f"{subject}: \n" + "\n".join(
+        f"* {cause}" for cause in causes)
 
 
 def _report(session: Session, exc: BaseException, line: str, code: int) -> int:

@@ -16,7 +16,8 @@ import click
 
 from kctl import objects
 from kctl.client import APIError, NotFound
-from kctl.commands.create import dry_run_option, print_result
+from kctl.commands.create import (dry_run_option, print_result, validate_option,
+                                  write_query)
 from kctl.errors import AlreadyReported, CommandError
 from kctl.options import connection_options, filename_options, output_option, session
 
@@ -36,9 +37,10 @@ Examples:
 @click.command(epilog=EXAMPLES)
 @filename_options
 @dry_run_option
+@validate_option
 @output_option("json|yaml|name")
 @connection_options
-def apply(filenames, recursive, dry_run, output):
+def apply(filenames, recursive, dry_run, validate, output):
     """Apply a configuration to resources from files or stdin."""
     s = session()
     failed = False
@@ -49,7 +51,7 @@ def apply(filenames, recursive, dry_run, output):
             s.warn(f"error: {exc}")
             failed = True
             continue
-        failed |= not _apply_one(s, placed, dry_run, output)
+        failed |= not _apply_one(s, placed, dry_run, validate, output)
     if failed:
         raise AlreadyReported()
 
@@ -57,10 +59,11 @@ def apply(filenames, recursive, dry_run, output):
 def with_last_applied(obj: dict) -> dict:
     """The object to send: itself plus the annotation recording it."""
     applied = copy.deepcopy(obj)
-    annotations = (applied.get("metadata") or {}).get("annotations") or {}
-    annotations.pop(LAST_APPLIED, None)
-    if not annotations and "annotations" in applied.get("metadata", {}):
-        del applied["metadata"]["annotations"]
+    # kubectl records the annotations map even when it is empty: it sets
+    # the annotations, less its own, before encoding.
+    metadata = applied.setdefault("metadata", {})
+    metadata["annotations"] = metadata.get("annotations") or {}
+    metadata["annotations"].pop(LAST_APPLIED, None)
     # kubectl writes the annotation as compact JSON with sorted keys and a
     # final newline (its encoder's).
     recorded = json.dumps(applied, sort_keys=True, separators=(",", ":"),
@@ -71,7 +74,8 @@ def with_last_applied(obj: dict) -> dict:
     return modified
 
 
-def _apply_one(s, placed: objects.Placed, dry_run: str, output: str) -> bool:
+def _apply_one(s, placed: objects.Placed, dry_run: str, validate: str,
+               output: str) -> bool:
     if placed.namespace:
         placed.obj["metadata"]["namespace"] = placed.namespace
     if not placed.name:
@@ -80,7 +84,7 @@ def _apply_one(s, placed: objects.Placed, dry_run: str, output: str) -> bool:
         return False
     modified = with_last_applied(placed.obj)
     kind_name = placed.resource.kind_name
-    query = {"dryRun": "All"} if dry_run == "server" else None
+    query = write_query(dry_run, validate)
     try:
         current = s.client.get(placed.path())
     except NotFound:

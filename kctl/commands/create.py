@@ -26,6 +26,26 @@ def dry_run_option(func):
         "server would store (server).")(func)
 
 
+# --validate -> the fieldValidation kubectl asks the server for.
+_FIELD_VALIDATION = {"strict": "Strict", "true": "Strict", "warn": "Warn",
+                     "ignore": "Ignore", "false": "Ignore"}
+
+
+def validate_option(func):
+    return click.option(
+        "--validate", type=click.Choice(list(_FIELD_VALIDATION)), default="strict",
+        show_default=True, help="How the server treats unknown or duplicate "
+        "fields: strict refuses them, warn only warns, ignore drops them.")(func)
+
+
+def write_query(dry_run: str, validate: str) -> dict:
+    """The query of a create or patch: server dry run and field validation."""
+    query = {"fieldValidation": _FIELD_VALIDATION[validate]}
+    if dry_run == "server":
+        query["dryRun"] = "All"
+    return query
+
+
 def suffix(dry_run: str) -> str:
     return {"client": " (dry run)", "server": " (server dry run)"}.get(dry_run, "")
 
@@ -49,9 +69,10 @@ def print_result(s, output: str, obj: dict, kind_name: str, verb: str,
 @click.command(epilog=EXAMPLES)
 @filename_options
 @dry_run_option
+@validate_option
 @output_option("json|yaml|name")
 @connection_options
-def create(filenames, recursive, dry_run, output):
+def create(filenames, recursive, dry_run, validate, output):
     """Create resources from files or stdin."""
     s = session()
     if output not in ("", "json", "yaml", "name"):
@@ -66,19 +87,20 @@ def create(filenames, recursive, dry_run, output):
             s.warn(f"error: {exc}")
             failed = True
             continue
-        failed |= not _create_one(s, placed, dry_run, output)
+        failed |= not _create_one(s, placed, dry_run, validate, output)
     if failed:
         raise AlreadyReported()
 
 
-def _create_one(s, placed: objects.Placed, dry_run: str, output: str) -> bool:
+def _create_one(s, placed: objects.Placed, dry_run: str, validate: str,
+                output: str) -> bool:
     obj = placed.obj
     if placed.namespace:
         obj["metadata"]["namespace"] = placed.namespace
     if dry_run == "client":
         print_result(s, output, obj, placed.resource.kind_name, "created", dry_run)
         return True
-    query = {"dryRun": "All"} if dry_run == "server" else None
+    query = write_query(dry_run, validate)
     try:
         answer = s.client.request("POST", placed.path(named=False), query,
                                   body=obj).json()

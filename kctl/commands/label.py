@@ -138,7 +138,22 @@ def _update(s, kind_name, path, field, verb, sets, removals, overwrite,
     query = {"dryRun": "All"} if dry_run == "server" else None
     answer = s.client.request("PATCH", path, query, body=body,
                               content_type=MERGE).json()
-    print_result(s, output, answer, kind_name, verb, dry_run)
+    after = answer["metadata"].get(field) or {}
+    print_result(s, output, answer, kind_name,
+                 _verb(verb, current, after, overwrite), dry_run)
+
+
+def _verb(verb: str, before: dict, after: dict, overwrite: bool) -> str:
+    """kubectl says "unlabeled" when, without --overwrite, the labels shrank
+    (it compares the lengths of their JSON)."""
+    import json
+
+    if verb != "labeled" or overwrite:
+        return verb
+    if len(json.dumps(after, separators=(",", ":"))) < len(
+            json.dumps(before, separators=(",", ":"))):
+        return "unlabeled"
+    return verb
 
 
 label = _command("label", "labels", "labeled", """

@@ -101,7 +101,8 @@ def test_label_and_annotate_set_refuse_overwrite_and_remove(kctl, namespace):
     assert set_.out == "pod/p labeled\n"
     assert (refused.code, refused.err) == (
         1, "error: 'tier' already has a value (x), and --overwrite is false\n")
-    assert forced.out == removed.out == "pod/p labeled\n"
+    assert forced.out == "pod/p labeled\n"
+    assert removed.out == "pod/p unlabeled\n"
     assert noted.out == "pod/p annotated\n"
     meta = json.loads(kctl("get", "pod", "p", "-n", namespace, "-o", "json").out)
     assert meta["metadata"]["labels"] == {"tier": "y"}
@@ -156,3 +157,45 @@ def test_delete_all_and_force(kctl, namespace):
 
     assert done.out == 'pod "a" force deleted\npod "b" force deleted\n'
     assert done.err.startswith("Warning: Immediate deletion does not wait")
+
+
+def test_create_and_apply_ask_for_strict_field_validation(kctl, namespace):
+    manifest = ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n"
+                "  bogus: 1\n")
+
+    created = kctl("create", "-n", namespace, "-f", "-", stdin=manifest)
+    applied = kctl("apply", "-n", namespace, "-f", "-", stdin=manifest)
+    ignored = kctl("create", "-n", namespace, "-f", "-", "--validate=ignore",
+                   stdin=manifest)
+
+    strict = ('Error from server (BadRequest): error when creating "STDIN": '
+              'ConfigMap in version "v1" cannot be handled as a ConfigMap: '
+              'strict decoding error: unknown field "metadata.bogus"\n')
+    assert (created.code, created.err) == (1, strict)
+    assert (applied.code, applied.err) == (1, strict)
+    assert (ignored.code, ignored.out) == (0, "configmap/cm created\n")
+
+
+def test_apply_records_what_kubectl_records(kctl, kubectl, namespace):
+    manifest = ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n"
+                "data:\n  a: '1'\n")
+    kctl("apply", "-n", namespace, "-f", "-", stdin=manifest)
+
+    again = kubectl("apply", "-n", namespace, "-f", "-", input=manifest)
+
+    assert again.stdout == "configmap/cm unchanged\n"
+    recorded = json.loads(kctl(
+        "get", "cm", "cm", "-n", namespace, "-o", "jsonpath={.metadata.annotations."
+        "kubectl\\.kubernetes\\.io/last-applied-configuration}").out)
+    assert recorded["metadata"]["annotations"] == {}
+
+
+def test_invalid_objects_are_named_as_kubectl_names_them(kctl, namespace):
+    kctl("create", "-n", namespace, "-f", "-", stdin=pod_manifest("p"))
+
+    done = kctl("annotate", "pod", "p", "-n", namespace, "bad key=1")
+
+    assert done.code == 1
+    assert done.err.startswith('The Pod "p" is invalid: metadata.annotations: '
+                               'Invalid value: "bad key": ')
+    assert len(done.err.splitlines()) == 1
