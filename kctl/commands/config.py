@@ -35,12 +35,53 @@ def view(raw, minify, output):
         merged = _minify(merged, s.overrides.context)
     if not raw:
         merged = _redact(merged)
+    config = as_kubectl_config(merged)
     if output == "json":
-        s.out.write(printers.to_json(merged))
+        import json
+
+        text = json.dumps(config, indent=4, ensure_ascii=False)
+        s.out.write(printers.escape_html(text) + "\n")
     elif output == "yaml":
-        s.out.write(printers.to_yaml(merged))
+        s.out.write(printers.to_yaml(config))
     else:
         raise UsageError(f"--output must be yaml or json, not {output!r}")
+
+
+# The fields of kubectl's Config types in their Go order, which its JSON keeps
+# (its YAML sorts them).
+_FIELD_ORDER = {
+    "cluster": ("server", "tls-server-name", "insecure-skip-tls-verify",
+                "certificate-authority", "certificate-authority-data",
+                "proxy-url", "disable-compression", "extensions"),
+    "user": ("client-certificate", "client-certificate-data", "client-key",
+             "client-key-data", "token", "tokenFile", "as", "as-uid",
+             "as-groups", "as-user-extra", "username", "password",
+             "auth-provider", "exec", "extensions"),
+    "context": ("cluster", "user", "namespace", "extensions"),
+}
+_SECTIONS = (("clusters", "cluster"), ("users", "user"), ("contexts", "context"))
+
+
+def as_kubectl_config(merged: dict) -> dict:
+    """The merged kubeconfig as kubectl prints it: its Go maps come out sorted
+    by name, empty sections as null."""
+    config = {"kind": "Config", "apiVersion": "v1",
+              "preferences": merged.get("preferences") or {}}
+    for section, inner in _SECTIONS:
+        entries = sorted(merged.get(section) or [], key=lambda e: e.get("name", ""))
+        config[section] = [{"name": e.get("name", ""),
+                            inner: _ordered(e.get(inner) or {}, inner)}
+                           for e in entries] or None
+    config["current-context"] = merged.get("current-context") or ""
+    if merged.get("extensions"):
+        config["extensions"] = merged["extensions"]
+    return config
+
+
+def _ordered(body: dict, inner: str) -> dict:
+    order = _FIELD_ORDER[inner]
+    known = {key: body[key] for key in order if key in body}
+    return {**known, **{k: v for k, v in body.items() if k not in known}}
 
 
 def _minify(merged: dict, context: str | None) -> dict:

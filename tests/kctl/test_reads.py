@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+import subprocess
 import threading
 import time
 
+import pytest
+
+from tests.conftest import KUBECTL
 from tests.kctl.conftest import pod_manifest, run_program
 
 
@@ -145,3 +149,22 @@ def test_kubeconfig_context_namespace_and_flags(api_server, kctl_env, namespace)
     assert from_flag.err == "No resources found in kube-system namespace.\n"
     assert (bad_context.code, bad_context.err) == (
         1, "error: context was not found for specified context: nope\n")
+
+
+@pytest.mark.skipif(KUBECTL is None, reason="kubectl is not on PATH")
+@pytest.mark.parametrize("order", ["one-two", "two-one"])
+@pytest.mark.parametrize("flags", [[], ["-o", "json"], ["--minify", "-o", "json"],
+                                   ["--raw"]], ids=["yaml", "json", "minify", "raw"])
+def test_config_view_equals_kubectls(kctl_env, order, flags):
+    files = {"one": kctl_env / "one", "two": kctl_env / "two"}
+    _kubeconfig(files["one"], "zeta", "http://127.0.0.1:1", current="zeta")
+    _kubeconfig(files["two"], "alpha", "http://127.0.0.1:2", namespace="team",
+                current="alpha")
+    kubeconfig = ":".join(str(files[name]) for name in order.split("-"))
+    env = {"HOME": str(kctl_env), "KUBECONFIG": kubeconfig}
+
+    ours = run_program("config", "view", *flags, env=env)
+    theirs = subprocess.run([KUBECTL, "config", "view", *flags], env=env,
+                            capture_output=True, text=True, timeout=60)
+
+    assert (ours.code, ours.out) == (theirs.returncode, theirs.stdout)
