@@ -22,6 +22,7 @@ CONTROLLERS: dict[str, str] = {
     "nodelifecycle": "controllers.nodelifecycle:NodeLifecycleController",
     "replicationcontroller": "controllers.replication:ReplicationManager",
     "replicaset": "controllers.replication:ReplicaSetController",
+    "namespace": "controllers.namespace:NamespaceController",
 }
 
 # Names that "*" leaves off; kube-controller-manager has the same notion

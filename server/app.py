@@ -70,9 +70,6 @@ class APIServer:
         for entry in self.cache.resource(services).entries.values():
             services.restore(entry.object())
         await self._bootstrap_namespaces()
-        for entry in self.cache.resource(self.resources.namespaces).entries.values():
-            if entry.fields.get("status.phase") == "Terminating":
-                self.finalize_namespace(entry.name)
         self._background(expire_events(self.resources, self.options.event_ttl))
         self.ready = True
 
@@ -95,14 +92,6 @@ class APIServer:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.store.close()
         log.info("store closed at revision %d", self.store.current_revision())
-
-    def finalize_namespace(self, name: str) -> None:
-        """Empty a Terminating namespace, then remove it."""
-        from server.namespaces import finalize
-
-        # TODO: this belongs in the namespace controller (a client of the API),
-        # which does not exist yet; until then the server empties namespaces.
-        self._background(finalize(self.resources, name))
 
     def _background(self, coroutine) -> None:
         task = asyncio.create_task(coroutine)

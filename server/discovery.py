@@ -23,6 +23,7 @@ SUBRESOURCES = {
     "log": (["get"], "Pod", None, None),
     "scale": (["get", "patch", "update"], "Scale", "autoscaling", "v1"),
     "eviction": (["create"], "Eviction", "policy", "v1"),
+    "finalize": (["update"], None, None, None),
 }
 
 

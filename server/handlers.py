@@ -92,6 +92,8 @@ def _route(method: str, info: RequestInfo, request: web.Request) -> Callable:
     if sub in ("binding", "log", "eviction") or (sub and method in ("POST",
                                                                     "DELETE")):
         handler = None
+    elif sub == "finalize" and method != "PUT":
+        handler = None
     else:
         handler = routes.get((method, bool(info.name)))
     if handler is None:
@@ -266,8 +268,6 @@ async def delete_object(request: web.Request, info: RequestInfo) -> web.Response
     dry_run = _dry_run(request) or options.get("dryRun") == ["All"]
     obj, gone = await api.resources.delete(info.kind, info.namespace, info.name,
                                            options, dry_run)
-    if info.kind.kind == "Namespace" and not gone and not dry_run:
-        api.finalize_namespace(info.name)
     status = 200 if gone else 202
     if info.kind.kind in ("Pod", "Namespace", "Service") or not gone:
         return respond(objects.encode(obj), status)

@@ -217,6 +217,11 @@ def _subresource_ops(kind: Kind, gvk, sub: str) -> list[_Operation]:
                            {"200": "Binding", "201": "Binding",
                             "202": "Binding"},
                            body="Binding", suffix=title)]
+    if sub == "finalize":
+        return [_Operation("put", "put", kind,
+                           f"replace finalize of the specified {kind.kind}", gvk,
+                           _WRITE, {"200": kind.kind, "201": kind.kind},
+                           body=kind.kind, suffix=title)]
     if sub == "log":
         return [_Operation("get", "get", kind,
                            f"read log of the specified {kind.kind}", gvk, _LOG,

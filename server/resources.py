@@ -62,7 +62,7 @@ class Resources:
             raise NotFound.object(kind.resource, name, kind.group)
         return entry
 
-    def check_namespace(self, kind: Kind, namespace: str) -> None:
+    def check_namespace(self, kind: Kind, namespace: str, name: str = "") -> None:
         if not kind.namespaced:
             return
         key = object_key(self.namespaces, "", namespace)
@@ -70,13 +70,18 @@ class Resources:
         if entry is None:
             raise NotFound.object("namespaces", namespace)
         if entry.fields.get("status.phase") == "Terminating":
+            # kube's NamespaceLifecycle admission names the object created.
+            resource = f"{kind.resource}.{kind.group}" if kind.group else kind.resource
+            details = {"name": name, "kind": kind.resource, "causes": [{
+                "reason": "NamespaceTerminating",
+                "message": f"namespace {namespace} is being terminated",
+                "field": "metadata.namespace"}]}
+            if kind.group:
+                details["group"] = kind.group
             raise Forbidden(
-                f'{kind.resource} "{namespace}" is forbidden: unable to create new '
+                f'{resource} "{name}" is forbidden: unable to create new '
                 f"content in namespace {namespace} because it is being terminated",
-                details={"kind": kind.resource, "causes": [{
-                    "reason": "NamespaceTerminating",
-                    "message": f"namespace {namespace} is being terminated",
-                    "field": "metadata.namespace"}]})
+                details=details)
 
     # Create.
 
@@ -89,7 +94,7 @@ class Resources:
                              "created")
         if kind.namespaced:
             meta["namespace"] = namespace
-            self.check_namespace(kind, namespace)
+            self.check_namespace(kind, namespace, meta.get("name", ""))
         for attempt in range(MAX_ATTEMPTS):
             named = self._prepare_new(kind, obj)
             try:
@@ -191,7 +196,14 @@ class Resources:
                       subresource: str) -> dict:
         """The object an update stores: what the client may change of it."""
         name = current["metadata"]["name"]
-        if subresource == "status":
+        if subresource == "finalize":
+            # Only spec.finalizers changes; the last one gone from a
+            # Terminating namespace removes it (see _write).
+            new = objects.deep_copy(current)
+            spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
+            new.setdefault("spec", {})["finalizers"] = spec.get("finalizers") or []
+            errors = kind.validate(new)
+        elif subresource == "status":
             new = objects.deep_copy(current)
             new["status"] = obj.get("status", {})
             kind.prepare_status_update(new, current)

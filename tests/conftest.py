@@ -57,10 +57,12 @@ class ServerProcess:
 def launch_server(data_dir: str, *args: str, port: int | None = None,
                   node: bool = False) -> ServerProcess:
     port = port or free_port()
+    # Without a node only the namespace controller runs by default (namespace
+    # deletion needs it): the scheduler and the others would change objects the
+    # API tests assert on. A --controllers in ``args`` comes later and wins.
+    defaults = [] if node else ["--no-node", "--controllers=namespace"]
     command = [sys.executable, "-m", "server", "--port", str(port),
-               "--data-dir", data_dir, *args]
-    if not node:
-        command.append("--no-node")
+               "--data-dir", data_dir, *defaults, *args]
     log = open(os.path.join(data_dir, "server.log"), "ab") if os.path.isdir(
         data_dir) else subprocess.DEVNULL
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)

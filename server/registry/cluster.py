@@ -48,7 +48,8 @@ class NamespaceKind(Kind):
     namespaced = False
     # Namespaces are deleted one at a time: no deletecollection.
     verbs = ("create", "delete", "get", "list", "patch", "update", "watch")
-    subresources = ("status",)
+    # finalize: the namespace controller's PUT of spec.finalizers alone.
+    subresources = ("status", "finalize")
     selectable_fields = ("status.phase", "name")
 
     def prepare_create(self, obj: dict) -> None:

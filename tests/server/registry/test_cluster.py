@@ -88,7 +88,7 @@ def test_namespace_discovery_and_fields():
                                    "name": "a"}
     assert "deletecollection" not in NS.verbs
     assert (NS.short_names, NS.namespaced, NS.subresources) == (
-        ("ns",), False, ("status",))
+        ("ns",), False, ("status", "finalize"))
     assert [c.cell(ns) for c in NS.columns()][:2] == ["a", "Active"]
 
 
