@@ -1,8 +1,10 @@
-"""``kctl serve``: run the API server, and by default one node agent beside it."""
+"""``kctl serve``: run the API server, and by default one node agent and the
+controllers (scheduler included) beside it, each in a process of its own."""
 
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import fcntl
 import ipaddress
 import logging
@@ -15,7 +17,13 @@ import sys
 
 import click
 
+from controllers.manager import Duration, UnknownController, enabled_controllers
+
 log = logging.getLogger("server")
+
+# Seconds a child process (node agent, controllers) has to stop on SIGTERM
+# before it is killed.
+CHILD_GRACE = {"node": 30.0, "controllers": 5.0}
 
 
 class ServeError(Exception):
@@ -41,6 +49,21 @@ def default_data_dir() -> str:
 @click.option("--service-cluster-ip-range", default="10.0.0.0/24",
               show_default=True, help="Where services' cluster IPs come from.")
 @click.option("--no-node", is_flag=True, help="Do not run a node agent.")
+@click.option("--controllers", "controller_list", default="*", show_default=True,
+              help="Controllers to run, in kube-controller-manager's syntax: "
+                   "'*' every one on by default, 'name' one on, '-name' one "
+                   "off; empty runs none.")
+@click.option("--no-controllers", is_flag=True,
+              help="Run neither the scheduler nor any controller.")
+@click.option("--node-monitor-grace-period", type=Duration(), default="40s",
+              show_default=True, help="How long a node's Lease may go unrenewed "
+                                      "before the node is marked Unknown.")
+@click.option("--node-monitor-period", type=Duration(), default="5s",
+              show_default=True, help="How often nodes' Leases are checked.")
+@click.option("--pod-eviction-timeout", type=Duration(), default=None,
+              help="Delete pods of a NoExecute-tainted node after this long, "
+                   "whatever they tolerate  [default: each pod's "
+                   "tolerationSeconds, 300s unless it says otherwise]")
 @click.option("--watch-bookmark-interval", default=60.0, show_default=True,
               type=float, help="Seconds between BOOKMARK events of a watch.")
 @click.option("--compact-interval", default=30.0, show_default=True, type=float,
@@ -62,10 +85,30 @@ def serve_command(**options) -> None:
     """
     _logging(options.pop("verbose"))
     try:
+        options["controllers"] = _controller_args(options)
+    except UnknownController as error:
+        click.echo(f"error: --controllers: {error}", err=True)
+        sys.exit(2)
+    try:
         asyncio.run(serve(**options))
     except ServeError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(1)
+
+
+def _controller_args(options: dict) -> list[str] | None:
+    """The arguments of ``python -m controllers``, or None to run none."""
+    listed = options.pop("controller_list")
+    grace = options.pop("node_monitor_grace_period")
+    period = options.pop("node_monitor_period")
+    eviction = options.pop("pod_eviction_timeout")
+    if options.pop("no_controllers") or not enabled_controllers(listed):
+        return None
+    args = ["--controllers", listed, "--node-monitor-grace-period", f"{grace}s",
+            "--node-monitor-period", f"{period}s"]
+    if eviction is not None:
+        args += ["--pod-eviction-timeout", f"{eviction}s"]
+    return args
 
 
 def _logging(verbosity: int) -> None:
@@ -78,7 +121,8 @@ def _logging(verbosity: int) -> None:
 
 async def serve(*, address: str, port: int, data_dir: str, token_file: str | None,
                 tls_cert_file: str | None, tls_private_key_file: str | None,
-                no_node: bool = False, **tuning) -> None:
+                no_node: bool = False, controllers: list[str] | None = None,
+                **tuning) -> None:
     from aiohttp import web
 
     from server.app import APIServer, ServerOptions, build_app
@@ -104,11 +148,18 @@ async def serve(*, address: str, port: int, data_dir: str, token_file: str | Non
     log.info("kctl API server listening on %s, data in %s", url, data_dir)
     kubeconfig = write_kubeconfig(data_dir, url, api, tls_cert_file)
     print(f"export KUBECONFIG={kubeconfig}", flush=True)
-    node = None if no_node else _start_node(url, data_dir, api)
+    children = {}
+    if controllers is not None:
+        children["controllers"] = _start_controllers(url, api, controllers)
+    if not no_node:
+        children["node"] = _start_node(url, data_dir, api)
     await stop.wait()
     log.info("shutting down")
-    if node is not None:
-        _stop(node)
+    # The node agent first, while the controllers still run: its pods end as
+    # they would on any node going away. Both, while the API still answers.
+    for name in ("node", "controllers"):
+        if name in children:
+            await asyncio.to_thread(_stop, children[name], CHILD_GRACE[name])
     await runner.cleanup()
     lock.close()
 
@@ -204,7 +255,26 @@ def _start_node(url: str, data_dir: str, api) -> subprocess.Popen:
     if api.authenticator is not None:
         env["KCTL_NODE_TOKEN"] = api.authenticator.any_token()
     log.info("starting a node agent: %s", " ".join(command))
-    return subprocess.Popen(command, env=env, start_new_session=True)
+    return subprocess.Popen(command, env=env, start_new_session=True,
+                            preexec_fn=_die_with_parent)
+
+
+def _start_controllers(url: str, api, args: list[str]) -> subprocess.Popen:
+    command = [sys.executable, "-m", "controllers", "--server", url, *args]
+    env = dict(os.environ)
+    if api.authenticator is not None:
+        env["KCTL_TOKEN"] = api.authenticator.any_token()
+    log.info("starting the controllers: %s", " ".join(command))
+    return subprocess.Popen(command, env=env, start_new_session=True,
+                            preexec_fn=_die_with_parent)
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: be sent SIGTERM when kctl serve dies, even
+    by SIGKILL, so no node agent or controllers process outlives its server."""
+    if sys.platform.startswith("linux"):
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _stop(process: subprocess.Popen, grace: float = 30.0) -> None:
