@@ -22,6 +22,7 @@ CONTROLLERS: dict[str, str] = {
     "nodelifecycle": "controllers.nodelifecycle:NodeLifecycleController",
     "replicationcontroller": "controllers.replication:ReplicationManager",
     "replicaset": "controllers.replication:ReplicaSetController",
+    "garbagecollector": "controllers.garbagecollector:GarbageCollector",
     "namespace": "controllers.namespace:NamespaceController",
 }
 
