@@ -46,7 +46,7 @@ def run(s, o: GetOptions) -> None:
 
         return watch_table(s, targets, namespace, query, fmt, o.watch_only,
                            _table_options(fmt, o.all_namespaces, o.show_labels,
-                                          labels, "", o.no_headers))
+                                          labels, "", o.no_headers), argument)
 
     getter = Getter(s, namespace, query, o.chunk_size, o.sort_by,
                     o.ignore_not_found)

@@ -21,7 +21,8 @@ class Gone(Exception):
     pass
 
 
-def watch_table(s, targets, namespace, query, fmt, watch_only, options) -> None:
+def watch_table(s, targets, namespace, query, fmt, watch_only, options,
+                argument: str = "") -> None:
     if len(targets) != 1:
         raise UsageError("watch is only supported on individual resources and "
                          "resource collections, but "
@@ -35,7 +36,13 @@ def watch_table(s, targets, namespace, query, fmt, watch_only, options) -> None:
             p for p in (query.get("fieldSelector"), f"metadata.name={target.names[0]}")
             if p)
     path = object_path(target.resource, namespace)
-    view = LiveView(s, options) if s.terminal else LineView(s, options)
+    if fmt not in ("", "wide"):
+        view = ObjectView(s, fmt, argument, target.resource.kind_name,
+                          options.no_headers)
+    elif s.terminal:
+        view = LiveView(s, options)
+    else:
+        view = LineView(s, options)
     try:
         _follow(s, path, query, view, watch_only)
     finally:
@@ -52,10 +59,10 @@ def _follow(s, path, query, view, watch_only) -> None:
 
 
 def _list(s, path, query, view, show: bool) -> str:
-    answer = s.client.get(path, query, accept=TABLE_ACCEPT)
+    answer = s.client.get(path, query, accept=view.accept)
     view.columns(answer)
     if show:
-        for row in answer.get("rows") or []:
+        for row in view.listed(answer):
             view.event("ADDED", row)
     view.flush()
     return (answer.get("metadata") or {}).get("resourceVersion", "")
@@ -64,7 +71,7 @@ def _list(s, path, query, view, show: bool) -> str:
 def _stream(s, path, query, resource_version, view) -> str:
     params = dict(query, watch="true", resourceVersion=resource_version,
                   allowWatchBookmarks="true")
-    stream = s.client.stream("GET", path, params, accept=TABLE_ACCEPT)
+    stream = s.client.stream("GET", path, params, accept=view.accept)
     try:
         for line in stream.lines():
             if not line.strip():
@@ -78,7 +85,7 @@ def _stream(s, path, query, resource_version, view) -> str:
             resource_version = _version(obj) or resource_version
             if kind == "BOOKMARK":
                 continue
-            for row in _rows(obj, view):
+            for row in view.rows(obj):
                 view.event(kind, row)
             view.flush()
     finally:
@@ -110,6 +117,8 @@ def _rows(obj: dict, view) -> list[dict]:
 class LineView:
     """One line per event, widths remembered across events."""
 
+    accept = TABLE_ACCEPT
+
     def __init__(self, s, options):
         self.s = s
         self.options = options
@@ -120,6 +129,12 @@ class LineView:
 
     def columns(self, answer: dict) -> None:
         self.definitions = answer.get("columnDefinitions") or self.definitions
+
+    def listed(self, answer: dict) -> list[dict]:
+        return answer.get("rows") or []
+
+    def rows(self, obj: dict) -> list[dict]:
+        return _rows(obj, self)
 
     def _table(self, rows: list[dict]) -> printers.Table:
         return printers.from_server_table(
@@ -176,3 +191,58 @@ class LiveView(LineView):
 
     def close(self) -> None:
         self.live.stop()
+
+
+class ObjectView:
+    """``-w -o name|json|yaml|jsonpath=...|custom-columns=...``: each object
+    printed as ``get`` prints one; YAML documents separated by ``---``."""
+
+    accept = "application/json"
+
+    def __init__(self, s, fmt: str, argument: str, kind_name: str,
+                 no_headers: bool):
+        self.s = s
+        self.fmt = fmt
+        self.argument = argument
+        self.kind_name = kind_name
+        self.headers = not no_headers
+        self.count = 0
+
+    def columns(self, answer: dict) -> None:
+        pass
+
+    def listed(self, answer: dict) -> list[dict]:
+        kind = answer.get("kind", "").removesuffix("List")
+        items = answer.get("items") or []
+        for item in items:
+            item.setdefault("apiVersion", answer.get("apiVersion"))
+            item.setdefault("kind", kind)
+        return items
+
+    def rows(self, obj: dict) -> list[dict]:
+        return [obj]
+
+    def event(self, kind: str, obj: dict) -> None:
+        self.count += 1
+        self.s.out.write(self._render(obj))
+
+    def _render(self, obj: dict) -> str:
+        if self.fmt == "name":
+            return printers.name_of(obj, self.kind_name) + "\n"
+        if self.fmt == "json":
+            return printers.to_json(obj)
+        if self.fmt == "yaml":
+            return ("---\n" if self.count > 1 else "") + printers.to_yaml(obj)
+        if self.fmt == "custom-columns":
+            text = printers.custom_columns(self.argument, [obj], not self.headers)
+            self.headers = False
+            return text
+        from kctl.jsonpath import JSONPath
+
+        return JSONPath(self.argument).render(obj)
+
+    def flush(self) -> None:
+        self.s.out.flush()
+
+    def close(self) -> None:
+        pass

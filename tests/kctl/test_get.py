@@ -165,3 +165,54 @@ def test_watch_piped_prints_one_line_per_event(api_server, kctl, kctl_env, pods)
     assert first[1].split()[0] == "bravo"
     assert changed.split()[0] == "bravo"
     assert len(changed.rstrip("\n")) <= len(first[1].rstrip("\n")) + 2
+
+
+def test_watch_with_an_output_format_prints_each_object_so(api_server, kctl,
+                                                           kctl_env, pods):
+    env = dict(os.environ, PYTHONPATH=REPO, HOME=str(kctl_env),
+               KUBECONFIG=str(kctl_env / "none"),
+               XDG_CACHE_HOME=str(kctl_env / "cache"))
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "kctl.main", "-s", api_server.url, "get", "pods",
+         "-n", pods, "-w", "-l", "app=db", "-o", "name"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        listed = watcher.stdout.readline()
+        kctl("label", "pod", "bravo", "-n", pods, "extra=1")
+        changed = watcher.stdout.readline()
+    finally:
+        os.kill(watcher.pid, signal.SIGTERM)
+        watcher.wait(10)
+
+    assert [listed, changed] == ["pod/bravo\n", "pod/bravo\n"]
+
+
+def _row(name: str, status: str) -> dict:
+    return {"cells": [name, status],
+            "object": {"metadata": {"name": name, "uid": name}}}
+
+
+def test_watch_in_a_terminal_strikes_a_deleted_row_then_drops_it():
+    from kctl import printers
+    from kctl.session import Session
+    from kctl.watch import LiveView
+    from tests.kctl.conftest import _Out
+
+    out = _Out(tty=True)
+    view = LiveView(Session(out=out, err=_Out()), printers.TableOptions())
+    view.columns({"columnDefinitions": [{"name": "Name", "type": "string"},
+                                        {"name": "Status", "type": "string"}]})
+    view.event("ADDED", _row("a", "Running"))
+    view.event("ADDED", _row("b", "Running"))
+    view.flush()
+
+    view.event("DELETED", _row("b", "Running"))
+    view.flush()
+    struck = out.getvalue()
+    view.event("MODIFIED", _row("a", "Failed"))
+    view.flush()
+    view.close()
+
+    assert "\x1b[2;9;31mb\x1b[0m" in struck.rsplit("NAME", 1)[1]  # struck out
+    last = out.getvalue().rsplit("NAME", 1)[1]
+    assert "Failed" in last and "\nb" not in last and "mb\x1b" not in last
