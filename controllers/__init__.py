@@ -20,6 +20,7 @@ does for commands), so one controller's imports never slow another's start.
 CONTROLLERS: dict[str, str] = {
     "scheduler": "controllers.scheduler:Scheduler",
     "nodelifecycle": "controllers.nodelifecycle:NodeLifecycleController",
+    "deployment": "controllers.deployment:DeploymentController",
     "replicationcontroller": "controllers.replication:ReplicationManager",
     "replicaset": "controllers.replication:ReplicaSetController",
     "garbagecollector": "controllers.garbagecollector:GarbageCollector",
