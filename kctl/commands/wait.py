@@ -25,6 +25,10 @@ Examples:
 """
 
 
+_BAD_PATH = ("unexpected path string, expected a 'name1.name2' or '.name1.name2' "
+             "or '{name1.name2}' or '{.name1.name2}'")
+
+
 class Condition:
     """One --for: condition=NAME[=VALUE], delete, or jsonpath='{...}'[=VALUE]."""
 
@@ -41,22 +45,27 @@ class Condition:
         if self.kind == "jsonpath" and rest:
             self._jsonpath(rest)
             return
-        raise UsageError(f"unrecognized condition: {text!r}")
+        raise UsageError(f'unrecognized condition: "{text}"')
 
     def _jsonpath(self, rest: str) -> None:
-        from kctl.jsonpath import JSONPath, relaxed
+        from kctl.jsonpath import JSONPath, JSONPathError, relaxed
 
         expr, value = rest, None
         if rest.startswith("{"):
             end = rest.find("}")
+            if end < 0:
+                raise UsageError(_BAD_PATH)
             expr, tail = rest[:end + 1], rest[end + 1:]
             if tail:
                 if not tail.startswith("="):
-                    raise UsageError(f"unrecognized condition: {self.text!r}")
+                    raise UsageError(f'unrecognized condition: "{self.text}"')
                 value = tail[1:]
         elif "=" in rest:
             expr, _, value = rest.rpartition("=")
-        self.path, self.value = JSONPath(relaxed(expr)), value
+        try:
+            self.path, self.value = JSONPath(relaxed(expr)), value
+        except JSONPathError as exc:
+            raise UsageError(f"error parsing jsonpath {expr}, {exc}") from None
 
     def met(self, obj: dict | None) -> bool:
         if self.kind == "delete":
@@ -102,17 +111,21 @@ def wait(args, conditions, timeout, selector, all_):
 
 def _wait_all(s, named, selected, selector, checks, deadline) -> None:
     pending = list(named)
+    only_delete = all(check.kind == "delete" for check in checks)
     if selected:
         pending += _matching(s, selected, selector)
-        if not pending:
+        if not pending and not only_delete:
             raise CommandError("no matching resources found")
-    delay = 0.05
+    delay, first = 0.05, True
     while True:
         for resource, name in list(pending):
             obj = _fetch(s, resource, name)
             if all(check.met(obj) for check in checks):
-                s.print(f"{resource.kind_name}/{name} condition met")
+                # As kubectl: an object already gone needs no line.
+                if not (first and obj is None and only_delete):
+                    s.print(f"{resource.kind_name}/{name} condition met")
                 pending.remove((resource, name))
+        first = False
         if not pending:
             return
         if time.monotonic() >= deadline:

@@ -74,12 +74,39 @@ def test_wait_times_out_with_exit_1(kctl, namespace):
 
 def test_wait_for_delete(kctl, namespace):
     kctl("create", "-n", namespace, "-f", "-", stdin=pod_manifest("gone"))
-    kctl("delete", "pod", "gone", "-n", namespace, "--wait=false")
 
+    def delete_later():
+        time.sleep(0.5)
+        kctl("delete", "pod", "gone", "-n", namespace, "--wait=false")
+
+    thread = threading.Thread(target=delete_later)
+    thread.start()
     done = kctl("wait", "--for=delete", "pod/gone", "-n", namespace,
                 "--timeout", "20s")
+    thread.join()
 
     assert (done.code, done.out) == (0, "pod/gone condition met\n")
+
+
+@pytest.mark.parametrize("target", [["pod/never"], ["pods", "-l", "app=none"]],
+                         ids=["missing-name", "empty-selector"])
+def test_wait_for_delete_of_nothing_succeeds_silently(kctl, namespace, target):
+    done = kctl("wait", "--for=delete", *target, "-n", namespace, "--timeout", "1s")
+
+    assert (done.code, done.out, done.err) == (0, "", "")
+
+
+@pytest.mark.parametrize("condition, message", [
+    ("bogus", 'unrecognized condition: "bogus"'),
+    ("jsonpath={.status.phase=x", "unexpected path string, expected a "
+     "'name1.name2' or '.name1.name2' or '{name1.name2}' or '{.name1.name2}'"),
+    ("jsonpath={.items[}=1", "error parsing jsonpath {.items[}, unterminated "
+     "array in '.items['"),
+], ids=["unknown", "unclosed-brace", "bad-jsonpath"])
+def test_wait_with_a_bad_condition_is_one_line(kctl, namespace, condition, message):
+    done = kctl("wait", "pod/p", "-n", namespace, f"--for={condition}")
+
+    assert (done.code, done.err) == (2, f"error: {message}\n")
 
 
 def test_api_resources_equals_kubectls(kctl, kubectl):
