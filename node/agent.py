@@ -161,6 +161,22 @@ def _stop_on_signals() -> asyncio.Event:
     return stop
 
 
+def _run_simulated(server, token, node_ip, max_pods, count, name_prefix, capacity,
+                   lease_duration, status_update_frequency,
+                   status_report_frequency) -> None:
+    from node.simulated import SimulatedSettings, parse_capacity, run_simulated
+
+    try:
+        resources = parse_capacity(capacity)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="'--capacity'")
+    asyncio.run(run_simulated(SimulatedSettings(
+        server=server, count=count, name_prefix=name_prefix, token=token,
+        node_ip=node_ip or "127.0.0.1", max_pods=max_pods, capacity=resources,
+        lease_duration=lease_duration, status_update_frequency=status_update_frequency,
+        status_report_frequency=status_report_frequency)))
+
+
 class Duration(click.ParamType):
     """A Go-style duration (10s, 1m30s, 200ms) or a number of seconds."""
 
@@ -204,12 +220,21 @@ class Duration(click.ParamType):
               show_default=True, help="How often the node status is checked.")
 @click.option("--node-status-report-frequency", type=Duration(), default="5m",
               show_default=True, help="Longest time between node status posts.")
+@click.option("--simulate", is_flag=True,
+              help="Register simulated nodes whose pods run without processes.")
+@click.option("--count", default=1, show_default=True, type=click.IntRange(1),
+              help="With --simulate: how many nodes.")
+@click.option("--name-prefix", default="sim-", show_default=True,
+              help="With --simulate: nodes are named PREFIX0, PREFIX1, ...")
+@click.option("--capacity", default="cpu=32,memory=256Gi,ephemeral-storage=100Gi",
+              show_default=True, help="With --simulate: each node's capacity.")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["debug", "info", "warning", "error"]))
 def node_command(server, name, data_dir, address, port, max_pods, token, node_ip,
                  sync_frequency, restart_backoff_base, restart_backoff_max,
                  node_lease_duration_seconds, node_status_update_frequency,
-                 node_status_report_frequency, log_level):
+                 node_status_report_frequency, simulate, count, name_prefix,
+                 capacity, log_level):
     """Run a node agent: a kubelet that runs pods as local processes.
 
     \b
@@ -218,8 +243,15 @@ def node_command(server, name, data_dir, address, port, max_pods, token, node_ip
       kctl node
       # A second node with its own data dir
       kctl node --server http://10.0.0.5:8080 --name worker-2
+      # 100 simulated nodes, sim-00 to sim-99
+      kctl node --simulate --count 100
     """
     logging.basicConfig(level=log_level.upper(), format=LOG_FORMAT, stream=sys.stderr)
+    if simulate:
+        _run_simulated(server, token, node_ip, max_pods, count, name_prefix, capacity,
+                       node_lease_duration_seconds, node_status_update_frequency,
+                       node_status_report_frequency)
+        return
     settings = AgentSettings(
         server=server, name=name or default_name(), data_dir=data_dir,
         address=address, port=port, max_pods=max_pods, token=token, node_ip=node_ip,

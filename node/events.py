@@ -3,7 +3,8 @@
 Recording is best effort: a failure to post an event is logged at debug and
 never blocks a pod. A repeat of the same event (same object, field, reason and
 message) bumps ``count`` and ``lastTimestamp`` of the one already posted, as
-client-go's event correlator does.
+client-go's event correlator does. The scheduler records through the same
+class, as component ``default-scheduler`` with no host.
 """
 
 from __future__ import annotations
@@ -21,11 +22,17 @@ MAX_REMEMBERED = 4096
 
 
 class EventRecorder:
-    def __init__(self, client: APIClient, node_name: str):
+    def __init__(self, client: APIClient, node_name: str, component: str = "kubelet",
+                 instance: str = "", concurrency: int = 0):
         self.client = client
         self.node_name = node_name
+        self.component = component
+        self.instance = instance or node_name
         self._posted: dict[tuple, dict] = {}
         self._tasks: set[asyncio.Task] = set()
+        # 0: no limit. A busy scheduler bounds the posts in flight so that
+        # events never crowd out its bindings.
+        self._slots = asyncio.Semaphore(concurrency) if concurrency else None
 
     def emit(self, pod: dict, field_path: str, type_: str, reason: str,
              message: str) -> None:
@@ -36,6 +43,13 @@ class EventRecorder:
 
     async def _post(self, pod: dict, field_path: str, type_: str, reason: str,
                     message: str) -> None:
+        if self._slots is None:
+            return await self._post_now(pod, field_path, type_, reason, message)
+        async with self._slots:
+            return await self._post_now(pod, field_path, type_, reason, message)
+
+    async def _post_now(self, pod: dict, field_path: str, type_: str, reason: str,
+                        message: str) -> None:
         meta = pod["metadata"]
         key = (meta.get("uid"), field_path, reason, message)
         namespace = meta.get("namespace", "default")
@@ -79,14 +93,15 @@ class EventRecorder:
             "involvedObject": involved,
             "reason": reason,
             "message": message,
-            "source": {"component": "kubelet", "host": self.node_name},
+            "source": ({"component": self.component, "host": self.node_name}
+                       if self.node_name else {"component": self.component}),
             "firstTimestamp": now,
             "lastTimestamp": now,
             "count": 1,
             "type": type_,
             "eventTime": None,
-            "reportingComponent": "kubelet",
-            "reportingInstance": self.node_name,
+            "reportingComponent": self.component,
+            "reportingInstance": self.instance,
         }
 
     async def drain(self) -> None:
