@@ -32,7 +32,8 @@ def api_resources(namespaced, api_group, verbs, no_headers, sort_by, cached,
              if (namespaced is None or r.namespaced == namespaced)
              and (api_group is None or r.group == api_group)
              and wanted <= set(r.verbs)]
-    found.sort(key=lambda r: (r.group, getattr(r, sort_by or "name")))
+    # Unsorted, kubectl groups by API group; --sort-by sorts across groups.
+    found.sort(key=lambda r: getattr(r, sort_by) if sort_by else (r.group, r.name))
     if output == "name":
         for r in found:
             s.print(r.qualified)
@@ -50,6 +51,6 @@ def _table(found, wide: bool) -> printers.Table:
         row = [r.name, ",".join(r.short_names), r.group_version,
                "true" if r.namespaced else "false", r.kind]
         if wide:
-            row += [f"[{' '.join(r.verbs)}]", ",".join(r.categories)]
+            row += [",".join(sorted(r.verbs)), ",".join(r.categories)]
         table.rows.append(row)
     return table

@@ -110,7 +110,8 @@ def test_wait_with_a_bad_condition_is_one_line(kctl, namespace, condition, messa
 
 
 def test_api_resources_equals_kubectls(kctl, kubectl):
-    for args in ([], ["--namespaced=false"], ["-o", "name"]):
+    for args in ([], ["--namespaced=false"], ["-o", "name"], ["-o", "wide"],
+                 ["--sort-by=kind", "--no-headers"], ["--sort-by=name"]):
         ours = kctl("api-resources", *args)
         theirs = kubectl("api-resources", *args)
 
