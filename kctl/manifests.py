@@ -86,7 +86,7 @@ def parse(text: str, source: str = "STDIN") -> list[Manifest]:
         if not doc.strip():
             continue
         try:
-            data = _load_yaml(doc, first_line)
+            data = load_yaml(doc, first_line)
         except ManifestError as exc:
             found.append(Manifest(source, number, error=exc))
             continue
@@ -110,7 +110,7 @@ def split_documents(text: str) -> list[tuple[int, str]]:
     return docs
 
 
-def _load_yaml(doc: str, first_line: int):
+def load_yaml(doc: str, first_line: int):
     import yaml
 
     from kctl import yamlio

@@ -21,4 +21,4 @@ def cluster_info():
         s.print(f"Kubernetes control plane is running at {server}")
     s.print()
     s.print("To further debug and diagnose cluster problems, use "
-            "'kctl get --raw' and 'kctl describe'.")
+            "'kctl describe' and 'kctl logs'.")

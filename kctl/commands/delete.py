@@ -107,6 +107,8 @@ def _victims(s, args, filenames, recursive, selector, field_selector, all_,
         if args:
             raise UsageError("cannot specify both a resource and -f")
         return _from_files(s, filenames, recursive)
+    if all_ and selector:
+        raise UsageError("setting 'all' parameter but found a non empty selector.")
     targets = parse(list(args), s.discovery, verb="delete")
     found = []
     for target in targets:

@@ -40,10 +40,10 @@ def edit(args, output):
     edited = _run_editor(HEADER + text, ".json" if output == "json" else ".yaml")
     body = _read_back(edited)
     if body is None:
-        s.print("Edit cancelled, no changes made.")
+        s.warn("Edit cancelled, no changes made.")
         return
     if body == obj:
-        s.print("Edit cancelled, no changes made.")
+        s.warn("Edit cancelled, no changes made.")
         return
     try:
         answer = s.client.request("PUT", path, body=body).json()
@@ -64,9 +64,14 @@ def _run_editor(text: str, suffix: str) -> str:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
-        result = subprocess.run(_editor() + [name])
-        if result.returncode != 0:
-            raise CommandError(f"the editor exited with status {result.returncode}")
+        editor = _editor()
+        try:
+            failed = subprocess.run(editor + [name]).returncode != 0
+        except OSError:
+            failed = True
+        if failed:
+            raise CommandError(f'there was a problem with the editor '
+                               f'"{shlex.join(editor)}"')
         with open(name, encoding="utf-8") as f:
             return f.read()
     finally:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from kctl.errors import UsageError
+from kctl.errors import CommandError, UsageError
 from kctl.options import connection_options, session
 from kctl.resources import object_path
 
@@ -44,6 +44,8 @@ def logs(pod, container_arg, container, follow, tail, previous, timestamps, sinc
     pod_path = object_path(s.discovery.find("pods"), s.namespace, name)
     if not container:
         container = _default_container(s, pod_path)
+    else:
+        _check_container(s, pod_path, name, container)
     query = {"container": container, "follow": "true" if follow else None,
              "tailLines": tail if tail >= 0 else None,
              "previous": "true" if previous else None,
@@ -83,6 +85,16 @@ def _default_container(s, pod_path: str) -> str:
     chosen = annotated if annotated in names else names[0]
     s.warn(f'Defaulted container "{chosen}" out of: {", ".join(names)}')
     return chosen
+
+
+def _check_container(s, pod_path: str, pod: str, container: str) -> None:
+    """kubectl refuses a container the pod does not have before asking."""
+    spec = s.client.get(pod_path).get("spec") or {}
+    names = {c.get("name") for key in ("containers", "initContainers",
+                                       "ephemeralContainers")
+             for c in spec.get(key) or []}
+    if container not in names:
+        raise CommandError(f"container {container} is not valid for pod {pod}")
 
 
 def _since_seconds(text: str) -> int:

@@ -27,8 +27,8 @@ Examples:
 @click.option("-p", "--patch", "patch_text", default="", help="The patch, JSON or "
               "YAML.")
 @click.option("--patch-file", default="", help="A file holding the patch.")
-@click.option("--type", "patch_type", type=click.Choice(list(CONTENT_TYPES)),
-              default="strategic", show_default=True)
+@click.option("--type", "patch_type", default="strategic", show_default=True,
+              help="json, merge or strategic.")
 @click.option("--subresource", default="", help="status or scale.")
 @dry_run_option
 @output_option("json|yaml|name")
@@ -36,6 +36,9 @@ Examples:
 def patch(args, patch_text, patch_file, patch_type, subresource, dry_run, output):
     """Update fields of a resource."""
     s = session()
+    if patch_type not in CONTENT_TYPES:
+        raise UsageError(f"--type must be one of [json merge strategic], "
+                         f'not "{patch_type}"')
     body = _patch_body(patch_text, patch_file)
     targets = parse(list(args), s.discovery, verb="patch")
     if dry_run == "client":
@@ -69,9 +72,9 @@ def _patch_body(text: str, path: str) -> bytes:
         return orjson.dumps(orjson.loads(text))
     except orjson.JSONDecodeError:
         pass
-    from kctl import yamlio
+    from kctl.manifests import ManifestError, load_yaml
 
     try:
-        return orjson.dumps(yamlio.load(text))
-    except Exception as exc:
-        raise UsageError(f"unable to parse {text!r}: {exc}") from None
+        return orjson.dumps(load_yaml(text, 0))
+    except ManifestError as exc:
+        raise UsageError(f'unable to parse "{text}": {exc}') from None

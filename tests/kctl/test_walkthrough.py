@@ -71,6 +71,10 @@ def test_walkthrough(cluster, tmp_path):
     assert "Normal  Started" in described.out
     logs = _eventually(lambda: cluster("logs", "a").out)
     assert logs == "hello from a\n"
+    assert cluster("logs", "a", "-c", "main", "--tail", "1").out == "hello from a\n"
+    wrong = cluster("logs", "a", "-c", "nope")
+    assert (wrong.code, wrong.err) == (1, "error: container nope is not valid for "
+                                          "pod a\n")
 
     second = tmp_path / "b.yaml"  # as `sed s/name: a/name: b/` would make it
     second.write_text(first.read_text().replace("name: a\n", "name: b\n"))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.kctl.conftest import pod_manifest
 
 
@@ -199,3 +201,22 @@ def test_invalid_objects_are_named_as_kubectl_names_them(kctl, namespace):
     assert done.err.startswith('The Pod "p" is invalid: metadata.annotations: '
                                'Invalid value: "bad key": ')
     assert len(done.err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-p", "{bad"], 'unable to parse "{bad": yaml: line 2, column 1: '
+     "did not find expected ',' or '}'"),
+    (["--type", "bogus", "-p", "{}"],
+     '--type must be one of [json merge strategic], not "bogus"'),
+], ids=["malformed", "unknown-type"])
+def test_patch_usage_errors_are_one_line(kctl, namespace, args, message):
+    done = kctl("patch", "pod", "p", "-n", namespace, *args)
+
+    assert (done.code, done.err) == (2, f"error: {message}\n")
+
+
+def test_delete_all_with_a_selector_is_refused(kctl, namespace):
+    done = kctl("delete", "pods", "--all", "-l", "app=x", "-n", namespace)
+
+    assert (done.code, done.err) == (
+        2, "error: setting 'all' parameter but found a non empty selector.\n")
