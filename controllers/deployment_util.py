@@ -85,7 +85,8 @@ def equal_ignore_hash(a: dict, b: dict) -> bool:
     """Two pod templates are the same but for the pod-template-hash label.
 
     An empty labels map and no labels count as equal, as apiequality does."""
-    return _normalized(template_without_hash(a)) == _normalized(template_without_hash(b))
+    return _normalized(template_without_hash(a)) == \
+        _normalized(template_without_hash(b))
 
 
 def _normalized(template: dict) -> dict:
