@@ -71,7 +71,8 @@ class Resource:
 
     def path(self, namespace: str) -> str:
         prefix = "/api" if "/" not in self.group_version else "/apis"
-        return f"{prefix}/{self.group_version}/namespaces/{quote(namespace)}/{self.name}"
+        return (f"{prefix}/{self.group_version}/namespaces/{quote(namespace)}/"
+                f"{self.name}")
 
 
 @dataclass

@@ -38,8 +38,10 @@ log = logging.getLogger("controllers.nodelifecycle")
 TAINT_UNREACHABLE = "node.kubernetes.io/unreachable"
 TAINT_NOT_READY = "node.kubernetes.io/not-ready"
 CONTROLLED_TAINTS = (TAINT_UNREACHABLE, TAINT_NOT_READY)
-UNKNOWN_REASON, UNKNOWN_MESSAGE = "NodeStatusUnknown", "Kubelet stopped posting node status."
-NEVER_REASON, NEVER_MESSAGE = "NodeStatusNeverUpdated", "Kubelet never posted node status."
+UNKNOWN_REASON = "NodeStatusUnknown"
+UNKNOWN_MESSAGE = "Kubelet stopped posting node status."
+NEVER_REASON = "NodeStatusNeverUpdated"
+NEVER_MESSAGE = "Kubelet never posted node status."
 # The longest wait between two passes when nothing wakes the loop sooner.
 MAX_TICK = 1.0
 
@@ -72,7 +74,7 @@ class NodeLifecycleController:
         self.leases = Informer(
             client, "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases")
         self.pods = Informer(client, "/api/v1/pods")
-        self.nodes.add_handlers(on_update=lambda old, new: self._taints_changed(old, new))
+        self.nodes.add_handlers(on_update=self._taints_changed)
         informers = [asyncio.create_task(i.run(stop))
                      for i in (self.nodes, self.leases, self.pods)]
         try:
@@ -266,6 +268,9 @@ class NodeLifecycleController:
         return deadline
 
     async def _evict(self, pod: dict, node_name: str) -> None:
+        # TODO: no per-zone rate limit (--node-eviction-rate,
+        # --unhealthy-zone-threshold) and no DisruptionTarget condition before
+        # the delete: a cluster here is one zone of a few nodes.
         meta = pod["metadata"]
         if meta.get("uid") in self._evicted:
             return
@@ -310,7 +315,8 @@ def _epoch(timestamp: str | None) -> float | None:
     if not timestamp:
         return None
     try:
-        return float(calendar.timegm(time.strptime(timestamp[:19], "%Y-%m-%dT%H:%M:%S")))
+        parsed = time.strptime(timestamp[:19], "%Y-%m-%dT%H:%M:%S")
+        return float(calendar.timegm(parsed))
     except ValueError:
         return None
 
@@ -339,6 +345,9 @@ def _set_pod_not_ready(pod: dict) -> None:
 
 def _wanted_taints(node: dict, current: list[dict]) -> list[dict]:
     """The node's taints with the Ready-driven ones as its Ready condition says."""
+    # TODO: kube also taints by the other conditions (memory-, disk-, pid-pressure,
+    # network-unavailable) and spec.unschedulable; only Ready's taints are kept
+    # here, as no node agent reports pressure that would matter yet.
     ready = (_condition(node, "Ready") or {}).get("status")
     key = {"Unknown": TAINT_UNREACHABLE, "False": TAINT_NOT_READY}.get(ready)
     kept = [t for t in current if t.get("key") not in CONTROLLED_TAINTS or

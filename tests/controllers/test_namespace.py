@@ -128,9 +128,9 @@ def test_finalize_changes_only_the_finalizers_of_an_active_namespace(api):
 def test_finalize_answers_only_put(api, method):
     name = new_namespace(api)
 
-    response = requests.request(method, f"{api.url}/api/v1/namespaces/{name}/finalize",
-                                json={}, timeout=30,
-                                headers={"Content-Type": "application/merge-patch+json"})
+    response = requests.request(
+        method, f"{api.url}/api/v1/namespaces/{name}/finalize", json={}, timeout=30,
+        headers={"Content-Type": "application/merge-patch+json"})
 
     assert response.status_code == 405
     assert response.json()["reason"] == "MethodNotAllowed"

@@ -3,8 +3,6 @@ node agents against ``kctl serve`` with short timings set through its flags."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 import requests
 
@@ -40,7 +38,8 @@ ADDED = 1893456000.0  # 2030-01-01T00:00:00Z
         "shortest-wins", "other-key", "other-effect", "timeout-bounds",
         "timeout-bounds-forever", "toleration-shorter-than-timeout"])
 def test_eviction_deadline(tolerations, timeout, deadline):
-    controller = NodeLifecycleController(ControllerOptions(pod_eviction_timeout=timeout))
+    options = ControllerOptions(pod_eviction_timeout=timeout)
+    controller = NodeLifecycleController(options)
     pod = {"spec": {"tolerations": tolerations}}
 
     assert controller.eviction_deadline(pod, [UNREACHABLE]) == deadline
@@ -162,16 +161,17 @@ def test_a_silent_node_goes_unknown_its_pods_go_and_it_comes_back(
     silent = wait_for(lambda: (n := node(url, "first")) and condition(
         n, "Ready").get("status") == "Unknown" and n, message="first Unknown")
     assert {k: condition(silent, "Ready")[k] for k in ("reason", "message")} == {
-        "reason": "NodeStatusUnknown", "message": "Kubelet stopped posting node status."}
+        "reason": "NodeStatusUnknown",
+        "message": "Kubelet stopped posting node status."}
     tainted = wait_for(lambda: (n := node(url, "first")) and len(
         n["spec"].get("taints") or []) == 2 and n, message="first tainted")
     assert sorted((t["key"], t["effect"], "timeAdded" in t)
                   for t in tainted["spec"]["taints"]) == [
         ("node.kubernetes.io/unreachable", "NoExecute", True),
         ("node.kubernetes.io/unreachable", "NoSchedule", False)]
-    victim = wait_for(lambda: (p := requests.get(
-        f"{url}/api/v1/namespaces/work/pods/victim", timeout=30).json())["metadata"].get(
-        "deletionTimestamp") and p, message="victim evicted")
+    victim_url = f"{url}/api/v1/namespaces/work/pods/victim"
+    victim = wait_for(lambda: (p := requests.get(victim_url, timeout=30).json())[
+        "metadata"].get("deletionTimestamp") and p, message="victim evicted")
     assert condition(victim, "Ready")["status"] == "False"
     assert not node(url, "second")["spec"].get("taints")
     events = requests.get(f"{url}/api/v1/namespaces/default/events", timeout=30).json()
