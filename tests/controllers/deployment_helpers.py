@@ -64,7 +64,8 @@ def stop_process(process: subprocess.Popen) -> None:
 
 @pytest.fixture(scope="module")
 def controllers(server):
-    process = start_controllers(server, "deployment,replicaset", server.data_dir)
+    process = start_controllers(server, "deployment,replicaset,garbagecollector",
+                                server.data_dir)
     yield process
     stop_process(process)
 

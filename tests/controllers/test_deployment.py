@@ -293,3 +293,37 @@ def test_kubectl_rollout_status_waits_for_rollout(cluster, server):
     assert timed_out.stderr == "error: timed out waiting for the condition\n"
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == 'deployment "slow" successfully rolled out'
+
+
+def test_progress_deadline_exceeded(cluster, server):
+    cluster.create_deployment("stuck", replicas=1, progressDeadlineSeconds=2)
+    cluster.wait_complete("stuck", 1)
+    cluster.readier.paused.set()
+
+    cluster.set_image("stuck", "web:2")
+
+    def timed_out():
+        progressing = conditions(cluster.deployment("stuck")).get("Progressing")
+        return progressing if progressing and \
+            progressing["reason"] == "ProgressDeadlineExceeded" else None
+    progressing = wait_for(timed_out, message="ProgressDeadlineExceeded")
+    rs_name = next(rs["metadata"]["name"] for rs in cluster.replica_sets("stuck")
+                   if rs["spec"]["template"]["spec"]["containers"][0]["image"]
+                   == "web:2")
+    assert progressing["status"] == "False"
+    assert progressing["message"] == f'ReplicaSet "{rs_name}" has timed out progressing.'
+    status = run_kubectl(server, "rollout", "status", "deployment/stuck",
+                         "-n", cluster.namespace)
+    assert (status.returncode, status.stderr) == (
+        1, 'error: deployment "stuck" exceeded its progress deadline\n')
+
+
+def test_deleting_a_deployment_removes_its_replica_sets_and_pods(cluster):
+    cluster.create_deployment("gone", replicas=2)
+    cluster.wait_complete("gone", 2)
+
+    response = requests.delete(cluster.path("deployments", "gone"), timeout=30)
+    assert response.ok, response.text
+
+    wait_for(lambda: not cluster.replica_sets("gone"), message="replica sets gone")
+    wait_for(lambda: not cluster.items("pods"), message="pods gone")
