@@ -24,6 +24,7 @@ CONTROLLERS: dict[str, str] = {
     "replicationcontroller": "controllers.replication:ReplicationManager",
     "replicaset": "controllers.replication:ReplicaSetController",
     "garbagecollector": "controllers.garbagecollector:GarbageCollector",
+    "endpoints": "controllers.endpoints:EndpointsController",
     "namespace": "controllers.namespace:NamespaceController",
 }
 
