@@ -17,7 +17,7 @@ import logging
 
 from controllers.client import APIError, NotFound
 from controllers.informer import Informer, object_key, split_key
-from controllers.replication import is_ready
+from controllers.replicapods import is_ready
 from controllers.workqueue import WorkQueue, process
 
 log = logging.getLogger("controllers.endpoints")

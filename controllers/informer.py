@@ -59,8 +59,10 @@ def split_key(key: str) -> tuple[str, str]:
 
 
 class Informer:
-    """List+watch cache of one resource; ``path`` is its collection path, e.g.
-    ``/api/v1/pods`` (every namespace) or ``/apis/apps/v1/namespaces/ns/replicasets``."""
+    """List+watch cache of one resource. ``path`` is its collection path, e.g.
+    ``/api/v1/pods`` (every namespace) or
+    ``/apis/apps/v1/namespaces/ns/replicasets``; ``params`` are list and watch
+    query parameters (``labelSelector``, ``fieldSelector``)."""
 
     def __init__(self, client: APIClient, path: str, params: dict | None = None):
         self.client = client
