@@ -206,6 +206,12 @@ class Resources:
         elif subresource == "status":
             new = objects.deep_copy(current)
             new["status"] = obj.get("status", {})
+            sent = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+            for field in kind.status_metadata:
+                if field in sent:
+                    new["metadata"][field] = sent[field]
+                else:
+                    new["metadata"].pop(field, None)
             kind.prepare_status_update(new, current)
             errors = kind.validate_status_update(new, current)
         else:

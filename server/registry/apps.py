@@ -113,6 +113,7 @@ class DeploymentKind(_Workload):
     resource = "deployments"
     singular = "deployment"
     short_names = ("deploy",)
+    status_metadata = ("annotations",)
 
     def prepare_create(self, obj: dict) -> None:
         super().prepare_create(obj)
@@ -158,6 +159,7 @@ class ReplicaSetKind(_Workload):
     resource = "replicasets"
     singular = "replicaset"
     short_names = ("rs",)
+    status_metadata = ("labels", "annotations")
     selectable_fields = ("status.replicas",)
 
     def prepare_create(self, obj: dict) -> None:

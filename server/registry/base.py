@@ -75,6 +75,11 @@ class Kind:
     subresources: tuple[str, ...] = ()
     # Whether metadata.generation is kept and bumped when the spec changes.
     has_generation = False
+    # Metadata an update through /status may change. Most kinds reset all of
+    # it (ResetObjectMetaForStatus); apps/v1's older strategies keep what the
+    # client sends of some, and the deployment controller writes its
+    # revision annotation that way without bumping the generation.
+    status_metadata: tuple[str, ...] = ()
     # Fields beyond metadata.name and metadata.namespace usable in a
     # fieldSelector; field_values() must return a value for each.
     selectable_fields: tuple[str, ...] = ()

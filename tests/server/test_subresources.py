@@ -105,3 +105,42 @@ def test_events_expire_after_their_ttl(start_server):
     while api.get("events", "default", "old.1").status_code != 404:
         assert time.monotonic() < deadline, "the event was not expired"
         time.sleep(0.2)
+
+
+def deployment(name: str) -> dict:
+    template = pod(name)
+    template["metadata"] = {"labels": {"app": name}}
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
+            "spec": {"selector": {"matchLabels": {"app": name}}, "template": template}}
+
+
+def test_deployment_status_update_keeps_annotations_but_not_spec(api, namespace):
+    # The deployment controller records its revision annotation through
+    # /status, so a rollout does not bump metadata.generation.
+    created = api.request("POST", api.path("deployments", namespace, group="apps/v1"),
+                          deployment("web")).json()
+    sent = dict(created, status={"observedGeneration": 1, "replicas": 0})
+    sent["metadata"] = dict(created["metadata"], labels={"changed": "yes"},
+                            annotations={"deployment.kubernetes.io/revision": "1"})
+    sent["spec"] = dict(created["spec"], replicas=9)
+
+    response = api.request("PUT", api.path("deployments", namespace, "web", "status",
+                                           group="apps/v1"), sent)
+
+    stored = response.json()
+    assert response.status_code == 200
+    assert stored["metadata"]["annotations"] == {"deployment.kubernetes.io/revision": "1"}
+    assert "labels" not in stored["metadata"]
+    assert stored["spec"]["replicas"] == 1
+    assert stored["metadata"]["generation"] == created["metadata"]["generation"]
+    assert stored["status"]["observedGeneration"] == 1
+
+
+def test_pod_status_update_keeps_metadata(api, namespace):
+    created = api.create("pods", namespace, pod("p")).json()
+    sent = dict(created, status={"phase": "Pending"})
+    sent["metadata"] = dict(created["metadata"], annotations={"a": "b"})
+
+    stored = api.put("pods", namespace, "p", sent, sub="status").json()
+
+    assert "annotations" not in stored["metadata"]
