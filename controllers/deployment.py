@@ -360,14 +360,12 @@ class Sync(Rollout):
         """SetDeploymentRevision."""
         if not revision or du.annotations(self.d).get(du.REVISION) == revision:
             return
-        # TODO: kube writes this annotation through /status (its status strategy
-        # keeps metadata), which leaves metadata.generation alone; our server's
-        # /status keeps only status, so this patch of the object bumps the
-        # generation once per new revision.
+        # Through /status, as kube does: its status strategy keeps the
+        # annotations it is sent and leaves metadata.generation alone.
         patch = {"metadata": {"annotations": {du.REVISION: revision},
                               "resourceVersion": self.d["metadata"]["resourceVersion"]}}
         updated = await self.client.patch(
-            deployment_path(self.namespace, self.name), patch, MERGE_PATCH)
+            deployment_path(self.namespace, self.name) + "/status", patch, MERGE_PATCH)
         _replace(self.d, updated)
 
     # Writes.
