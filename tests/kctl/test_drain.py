@@ -3,6 +3,10 @@ compared line by line with what the real kubectl prints for the same case."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+
 import pytest
 import requests
 
@@ -198,3 +202,48 @@ def test_drain_without_a_node_is_a_usage_error(cluster):
 
     assert result.code == 2
     assert result.err == "error: USAGE: drain NODE [flags]\n"
+
+
+def test_drained_replicas_come_back_on_other_nodes(cluster, tmp_path):
+    from tests.controllers.conftest import wait_for
+
+    log = open(tmp_path / "controllers.log", "ab")
+    controllers = subprocess.Popen(
+        [sys.executable, "-m", "controllers", "--server", cluster.url,
+         "--controllers=scheduler,replicaset"], stdout=subprocess.DEVNULL, stderr=log)
+    log.close()
+    try:
+        labels = {"app": "web"}
+        requests.post(f"{cluster.url}/apis/apps/v1/namespaces/{NS}/replicasets",
+                      timeout=10, json={
+                          "apiVersion": "apps/v1", "kind": "ReplicaSet",
+                          "metadata": {"name": "web"},
+                          "spec": {"replicas": 3, "selector": {"matchLabels": labels},
+                                   "template": {"metadata": {"labels": labels},
+                                                "spec": {"containers": [
+                                                    {"name": "c", "image": "x"}]}}}})
+        wait_for(lambda: len(running_on(cluster)) == 3, message="3 replicas Running")
+        # One owner's pods are spread: one on each node.
+        assert sorted(running_on(cluster)) == ["n0", "n1", "n2"]
+
+        drained = [kctl(cluster, "drain", node) for node in ("n1", "n2")]
+
+        assert [r.code for r in drained] == [0, 0]
+        wait_for(lambda: running_on(cluster) == ["n0"] * 3,
+                 message="3 replicas Running on n0")
+    finally:
+        controllers.send_signal(signal.SIGTERM)
+        try:
+            controllers.wait(15)
+        except subprocess.TimeoutExpired:
+            controllers.kill()
+            controllers.wait()
+
+
+def running_on(server) -> list[str]:
+    """The nodes of the Running pods of the default namespace, one per pod."""
+    items = requests.get(f"{server.url}/api/v1/namespaces/{NS}/pods",
+                         timeout=10).json()["items"]
+    return [p["spec"].get("nodeName", "") for p in items
+            if p["status"].get("phase") == "Running"
+            and not p["metadata"].get("deletionTimestamp")]
