@@ -334,7 +334,11 @@ _SYSTEM_INFO = (
 )
 
 
-def describe_node(node: dict, events: list[dict] | None) -> str:
+def describe_node(node: dict, events: list[dict] | None,
+                  related: dict | None = None) -> str:
+    from kctl import describe_node_usage as usage
+
+    related = related or {}
     w = Writer()
     spec, status = node.get("spec") or {}, node.get("status") or {}
     _metadata(w, node, namespaced=False)
@@ -348,6 +352,7 @@ def describe_node(node: dict, events: list[dict] | None) -> str:
         f"{t.get('key')}{'=' + t['value'] if t.get('value') else ''}:{t.get('effect')}"
         for t in spec.get("taints") or []) or "<none>")
     w.field(0, "Unschedulable", "true" if spec.get("unschedulable") else "false")
+    usage.lease_block(w, related.get("lease"))
     conditions = status.get("conditions") or []
     if conditions:
         w.line(0, "Conditions:")
@@ -377,8 +382,7 @@ def describe_node(node: dict, events: list[dict] | None) -> str:
         w.line(0, "System Info:")
         for key, label in _SYSTEM_INFO:
             w.line(1, f"{label}:\t{info.get(key, '')}")
-    # TODO: kubectl also shows the node's Lease, its non-terminated pods and
-    # their allocated resources; each needs more requests than describe makes.
+    usage.pods_block(w, node, related.get("pods"))
     events_block(w, events)
     return w.text()
 
@@ -395,7 +399,8 @@ def _title(key: str) -> str:
     return " ".join(w[:1].upper() + w[1:] for w in words)
 
 
-def describe_service(svc: dict, events: list[dict] | None) -> str:
+def describe_service(svc: dict, events: list[dict] | None,
+                     endpoints: dict | None = None) -> str:
     w = Writer()
     spec = svc.get("spec") or {}
     _metadata(w, svc)
@@ -415,40 +420,29 @@ def describe_service(svc: dict, events: list[dict] | None) -> str:
         if port.get("nodePort"):
             w.field(0, "NodePort", f"{name}  {port['nodePort']}/"
                     f"{port.get('protocol', 'TCP')}")
+        w.field(0, "Endpoints", _endpoints(endpoints, port.get("name", "")))
     w.field(0, "Session Affinity", spec.get("sessionAffinity", "None"))
+    if spec.get("externalTrafficPolicy"):
+        w.field(0, "External Traffic Policy", spec["externalTrafficPolicy"])
+    if spec.get("internalTrafficPolicy"):
+        w.field(0, "Internal Traffic Policy", spec["internalTrafficPolicy"])
     events_block(w, events)
     return w.text()
 
 
-def describe_replicationcontroller(rc: dict, events: list[dict] | None) -> str:
-    w = Writer()
-    spec, status = rc.get("spec") or {}, rc.get("status") or {}
-    _metadata(w, rc)
-    w.field(0, "Selector", ",".join(f"{k}={v}" for k, v in
-                                    sorted((spec.get("selector") or {}).items())))
-    _labels_annotations(w, rc)
-    w.field(0, "Replicas", f"{status.get('replicas', 0)} current / "
-            f"{spec.get('replicas', 1)} desired")
-    w.field(0, "Pods Status", f"{status.get('readyReplicas', 0)} Running / 0 Waiting"
-            f" / 0 Succeeded / 0 Failed")
-    template = spec.get("template") or {}
-    w.line(0, "Pod Template:")
-    w.mapping(1, "Labels", (template.get("metadata") or {}).get("labels"))
-    pod_spec = template.get("spec") or {}
-    sub = Writer()
-    _containers(sub, "Containers", pod_spec.get("containers"), [])
-    for line in sub.lines:
-        w.line(1, line)
-    _volumes_indented(w, pod_spec.get("volumes"))
-    events_block(w, events)
-    return w.text()
-
-
-def _volumes_indented(w: Writer, volumes) -> None:
-    sub = Writer()
-    _volumes(sub, volumes)
-    for line in sub.lines:
-        w.line(1, line)
+def _endpoints(endpoints: dict | None, port_name: str) -> str:
+    """kubectl's formatEndpoints: the first three ip:port, then how many more."""
+    found = []
+    for subset in (endpoints or {}).get("subsets") or []:
+        for port in subset.get("ports") or []:
+            if (port.get("name") or "") != port_name:
+                continue
+            found += [f"{a.get('ip')}:{port.get('port')}"
+                      for a in subset.get("addresses") or []]
+    if not found:
+        return "<none>"
+    more = f" + {len(found) - 3} more..." if len(found) > 3 else ""
+    return ",".join(found[:3]) + more
 
 
 def describe_namespace(ns: dict, events: list[dict] | None) -> str:
@@ -500,14 +494,31 @@ DESCRIBERS = {
     ("", "Pod"): describe_pod,
     ("", "Node"): describe_node,
     ("", "Service"): describe_service,
-    ("", "ReplicationController"): describe_replicationcontroller,
     ("", "Namespace"): describe_namespace,
 }
 
 
+# Pages that need related objects (see kctl.describe_workloads).
+WORKLOADS = {
+    ("apps", "Deployment"): "describe_deployment",
+    ("apps", "ReplicaSet"): "describe_replicaset",
+    ("", "ReplicationController"): "describe_replicationcontroller",
+}
+
+
 def describe(obj: dict, group: str, namespaced: bool,
-             events: list[dict] | None) -> str:
-    describer = DESCRIBERS.get((group, obj.get("kind", "")))
+             events: list[dict] | None, related: dict | None = None) -> str:
+    kind = obj.get("kind", "")
+    if (group, kind) in WORKLOADS:
+        from kctl import describe_workloads
+
+        return getattr(describe_workloads, WORKLOADS[group, kind])(
+            obj, events, related)
+    if (group, kind) == ("", "Service"):
+        return describe_service(obj, events, (related or {}).get("endpoints"))
+    if (group, kind) == ("", "Node"):
+        return describe_node(obj, events, related)
+    describer = DESCRIBERS.get((group, kind))
     if describer is None:
         return describe_generic(obj, events, namespaced)
     return describer(obj, events)

@@ -38,7 +38,8 @@ def describe(args, selector, all_namespaces, show_events):
                 continue
             events = _events(s, obj) if show_events else None
             pages.append(render(obj, target.resource.group,
-                                target.resource.namespaced, events))
+                                target.resource.namespaced, events,
+                                _related(s, obj, target.resource.group)))
     s.out.write("\n\n".join(page.rstrip("\n") for page in pages) +
                 ("\n" if pages else ""))
     if not pages and not failed:
@@ -68,6 +69,52 @@ def _objects(s, target, selector, all_namespaces):
         item.setdefault("kind", kind)
         item.setdefault("apiVersion", listing.get("apiVersion"))
         yield item
+
+
+def _related(s, obj: dict, group: str) -> dict:
+    """What a page shows besides the object: a Deployment's ReplicaSets, a
+    controller's pods, a Service's Endpoints. Missing ones leave it out."""
+    kind, meta = obj.get("kind"), obj.get("metadata") or {}
+    base = f"/api/v1/namespaces/{meta.get('namespace')}"
+    try:
+        if (group, kind) == ("", "Service"):
+            return {"endpoints": s.client.get(f"{base}/endpoints/{meta['name']}")}
+        if (group, kind) == ("apps", "Deployment"):
+            path = f"/apis/apps/v1/namespaces/{meta.get('namespace')}/replicasets"
+            return {"replicasets": _owned(s, path, obj)}
+        if (group, kind) in (("apps", "ReplicaSet"), ("", "ReplicationController")):
+            return {"pods": _owned(s, f"{base}/pods", obj)}
+    except APIError:
+        pass
+    if (group, kind) == ("", "Node"):
+        return _node_related(s, meta["name"])
+    return {}
+
+
+def _node_related(s, name: str) -> dict:
+    related = {}
+    try:
+        related["lease"] = s.client.get(
+            f"/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/{name}")
+    except APIError:
+        pass
+    try:
+        related["pods"] = s.client.get("/api/v1/pods", {"fieldSelector": (
+            f"spec.nodeName={name},status.phase!=Succeeded,"
+            f"status.phase!=Failed")}).get("items") or []
+    except APIError:
+        pass
+    return related
+
+
+def _owned(s, path: str, owner: dict) -> list[dict]:
+    """The objects at ``path`` whose controller is ``owner``."""
+    uid = (owner.get("metadata") or {}).get("uid")
+    items = s.client.get(path).get("items") or []
+    return [item for item in items
+            if any(ref.get("controller") and ref.get("uid") == uid
+                   for ref in (item.get("metadata") or {}).get("ownerReferences")
+                   or [])]
 
 
 def _events(s, obj: dict) -> list[dict]:

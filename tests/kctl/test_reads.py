@@ -23,6 +23,86 @@ def test_describe_pod_equals_kubectls(kctl, kubectl, namespace):
     assert "Containers:\n  web:\n    Image:        nginx:1.25\n" in ours.out
 
 
+WORKLOADS = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {app: web}
+spec:
+  replicas: 0
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: c
+        image: busybox
+        command: ["sleep", "3000"]
+        ports: [{containerPort: 80}]
+        env: [{name: A, value: b}]
+---
+apiVersion: v1
+kind: ReplicationController
+metadata:
+  name: rc
+spec:
+  replicas: 0
+  selector: {app: rc}
+  template:
+    metadata:
+      labels: {app: rc}
+    spec:
+      containers:
+      - name: c
+        image: busybox
+      nodeSelector: {disk: ssd}
+"""
+
+
+REPLICA_SET = """apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: web-5d4f8
+  labels: {{app: web, pod-template-hash: 5d4f8}}
+  ownerReferences:
+  - {{apiVersion: apps/v1, kind: Deployment, name: web, uid: {uid}, controller: true}}
+spec:
+  replicas: 0
+  selector:
+    matchLabels: {{app: web, pod-template-hash: 5d4f8}}
+  template:
+    metadata:
+      labels: {{app: web, pod-template-hash: 5d4f8}}
+    spec:
+      containers:
+      - name: c
+        image: busybox
+        command: ["sleep", "3000"]
+        ports: [{{containerPort: 80}}]
+        env: [{{name: A, value: b}}]
+"""
+
+
+@pytest.mark.parametrize("kind", ["deployment", "replicaset", "rc"])
+def test_describe_workloads_equals_kubectls(kctl, kubectl, namespace, kind):
+    kctl("create", "-n", namespace, "-f", "-", stdin=WORKLOADS)
+    uid = kctl("get", "deploy", "web", "-n", namespace, "-o",
+               "jsonpath={.metadata.uid}").out
+    # The ReplicaSet the deployment controller would make (the session's
+    # server runs no controllers).
+    kctl("create", "-n", namespace, "-f", "-", stdin=REPLICA_SET.format(uid=uid))
+
+    ours = kctl("describe", kind, "-n", namespace, "--show-events=false")
+    theirs = kubectl("describe", kind, "-n", namespace, "--show-events=false")
+
+    assert ours.out == theirs.stdout
+    assert "Pod Template:\n  Labels:  app=" in ours.out
+    if kind == "deployment":
+        assert "\nNewReplicaSet:   web-5d4f8 (0/0 replicas created)\n" in ours.out
+
+
 def test_describe_namespace_and_node_less_cluster(kctl, kubectl, namespace):
     ours = kctl("describe", "ns", namespace)
     theirs = kubectl("describe", "ns", namespace)

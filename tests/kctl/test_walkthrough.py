@@ -6,6 +6,7 @@ yet to bind them.
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -75,6 +76,11 @@ def test_walkthrough(cluster, tmp_path):
     wrong = cluster("logs", "a", "-c", "nope")
     assert (wrong.code, wrong.err) == (1, "error: container nope is not valid for "
                                           "pod a\n")
+
+    node_page = cluster("describe", "node", node).out
+    assert f"Lease:\n  HolderIdentity:  {node}\n" in node_page
+    assert re.search(r"\nNon-terminated Pods: +\(1 in total\)\n", node_page)
+    assert re.search(r"\n  cpu +0 \(0%\) +0 \(0%\)\n", node_page)
 
     second = tmp_path / "b.yaml"  # as `sed s/name: a/name: b/` would make it
     second.write_text(first.read_text().replace("name: a\n", "name: b\n"))
