@@ -151,8 +151,9 @@ class BindingWatch(threading.Thread):
 def bench_bindings(procs: Processes, data: Path, nodes: int, pods: int) -> None:
     url = start_cluster(procs, data, nodes)
     asyncio.run(create_pods(url, pods))
-    rv = requests.get(url + "/api/v1/namespaces/default/pods",
-                      params={"limit": "1"}, timeout=30).json()["metadata"]["resourceVersion"]
+    listed = requests.get(url + "/api/v1/namespaces/default/pods",
+                          params={"limit": "1"}, timeout=30).json()
+    rv = listed["metadata"]["resourceVersion"]
     watch = BindingWatch(url, rv, pods)
     watch.start()
 

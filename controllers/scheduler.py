@@ -162,7 +162,8 @@ class Scheduler:
     async def _resync_loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
-                await asyncio.wait_for(stop.wait(), self.options.scheduler_resync_period)
+                await asyncio.wait_for(stop.wait(),
+                                       self.options.scheduler_resync_period)
             except asyncio.TimeoutError:
                 self._move_all_to_active()
 
@@ -256,8 +257,9 @@ class Scheduler:
             return
         transition = (current.get("lastTransitionTime")
                       if current.get("status") == "False" else None)
-        condition = {"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
-                     "message": message, "lastProbeTime": None,
+        condition = {"type": "PodScheduled", "status": "False",
+                     "reason": "Unschedulable", "message": message,
+                     "lastProbeTime": None,
                      "lastTransitionTime": transition or now_rfc3339()}
         path = pod_path(meta.get("namespace", "default"), meta["name"]) + "/status"
         try:

@@ -157,10 +157,11 @@ def _running(container: dict, start: str) -> dict:
 
 
 def _completed(container: dict, start: str) -> dict:
+    container_id = f"simulated://{container['name']}"
     return {"name": container["name"],
             "state": {"terminated": {"exitCode": 0, "reason": "Completed",
                                      "startedAt": start, "finishedAt": start,
-                                     "containerID": f"simulated://{container['name']}"}},
+                                     "containerID": container_id}},
             "lastState": {}, "ready": True, "restartCount": 0,
             "image": container.get("image", ""), "imageID": "",
             "containerID": f"simulated://{container['name']}", "started": False}

@@ -20,10 +20,10 @@ MAX_SCORE = 100
 
 def least_allocated(pod: PodInfo, node: NodeInfo) -> float:
     total = 0.0
-    for allocatable, requested in (
-            (node.allocatable.get("cpu", 0), node.nonzero_cpu + pod.request.nonzero_cpu),
-            (node.allocatable.get("memory", 0),
-             node.nonzero_memory + pod.request.nonzero_memory)):
+    cpu = node.nonzero_cpu + pod.request.nonzero_cpu
+    memory = node.nonzero_memory + pod.request.nonzero_memory
+    for allocatable, requested in ((node.allocatable.get("cpu", 0), cpu),
+                                   (node.allocatable.get("memory", 0), memory)):
         if allocatable > 0 and requested <= allocatable:
             total += (allocatable - requested) * MAX_SCORE / allocatable
     return total / 2

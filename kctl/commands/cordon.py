@@ -24,7 +24,8 @@ DAEMONSET_FATAL = "DaemonSet-managed Pods (use --ignore-daemonsets to ignore)"
 DAEMONSET_WARNING = "ignoring DaemonSet-managed Pods"
 LOCAL_STORAGE_FATAL = "Pods with local storage (use --delete-emptydir-data to override)"
 # kubectl's constant repeats "cannot delete", which its error prefix adds again.
-UNMANAGED_FATAL = "cannot delete Pods that declare no controller (use --force to override)"
+UNMANAGED_FATAL = ("cannot delete Pods that declare no controller "
+                   "(use --force to override)")
 UNMANAGED_WARNING = "deleting Pods that declare no controller"
 
 CORDON_EXAMPLES = """

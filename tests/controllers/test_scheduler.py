@@ -93,7 +93,8 @@ def test_pending_pod_is_bound_and_runs(cluster):
     assert condition(running, "PodScheduled")["status"] == "True"
     scheduled = wait_for(lambda: events_of(cluster, "web", "Scheduled"),
                          message="a Scheduled event")
-    assert scheduled[0]["message"] == f"Successfully assigned {NS}/web to {node_of(running)}"
+    assert scheduled[0]["message"] == \
+        f"Successfully assigned {NS}/web to {node_of(running)}"
     assert scheduled[0]["source"] == {"component": "default-scheduler"}
     assert scheduled[0]["type"] == "Normal"
 

@@ -59,8 +59,8 @@ def test_effective_requests_take_the_largest_init_step_and_sidecars():
      {"key": "k", "value": "v", "effect": "NoSchedule"}, True),
     ({"key": "k", "value": "other"}, {"key": "k", "value": "v", "effect": "NoSchedule"},
      False),
-    ({"key": "k", "operator": "Exists"}, {"key": "k", "value": "v", "effect": "NoExecute"},
-     True),
+    ({"key": "k", "operator": "Exists"},
+     {"key": "k", "value": "v", "effect": "NoExecute"}, True),
     ({"operator": "Exists"}, {"key": "any", "effect": "NoSchedule"}, True),
     ({"key": "k", "operator": "Exists", "effect": "NoExecute"},
      {"key": "k", "effect": "NoSchedule"}, False),
@@ -90,8 +90,9 @@ def test_affinity_terms_are_ored_and_expressions_anded():
                                    {"key": "disk", "operator": "Exists"}]},
              {"matchFields": [{"key": "metadata.name", "operator": "In",
                                "values": ["n3"]}]}]
+    required = {"nodeSelectorTerms": terms}
     info = PodInfo.of(pod(affinity={"nodeAffinity": {
-        "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": terms}}}))
+        "requiredDuringSchedulingIgnoredDuringExecution": required}}))
 
     assert filter_node(info, node("n1", labels={"zone": "a", "disk": "ssd"})) == []
     assert filter_node(info, node("n2", labels={"zone": "a"})) == [

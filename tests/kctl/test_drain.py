@@ -92,7 +92,8 @@ def test_drain_evicts_the_pods_and_waits_for_them(cluster):
     assert result.code == 0, result.err
     lines = result.out.splitlines()
     assert lines[0] == "node/n0 cordoned"
-    assert sorted(lines[1:3]) == [f"evicting pod {NS}/web-1", f"evicting pod {NS}/web-2"]
+    assert sorted(lines[1:3]) == [f"evicting pod {NS}/web-1",
+                                  f"evicting pod {NS}/web-2"]
     assert sorted(lines[3:5]) == ["pod/web-1 evicted", "pod/web-2 evicted"]
     assert lines[5:] == ["node/n0 drained"]
     assert pod_names(cluster) == {"other"}
