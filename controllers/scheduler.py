@@ -54,6 +54,10 @@ def _node_input(info) -> tuple:
             info.readiness_taint)
 
 
+# TODO: the queue is first come, first served and retries every unschedulable
+# pod at once when something changes; kube-scheduler orders by priority, backs
+# off each pod (1 s doubling to 10 s) and preempts lower-priority pods. None of
+# that is here yet because no priority classes are served.
 class Scheduler:
     name = "scheduler"
 
