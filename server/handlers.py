@@ -253,6 +253,12 @@ async def _delete_options(request: web.Request) -> dict:
         options["gracePeriodSeconds"] = grace
     if "propagationPolicy" in request.query:
         options["propagationPolicy"] = request.query["propagationPolicy"]
+    if "orphanDependents" in request.query:
+        options["orphanDependents"] = request.query["orphanDependents"] == "true"
+    orphan = options.get("orphanDependents")
+    if orphan is not None and "propagationPolicy" not in options:
+        # The deprecated field says what propagationPolicy says today.
+        options["propagationPolicy"] = "Orphan" if orphan else "Background"
     policy = options.get("propagationPolicy")
     if policy not in (None, "Orphan", "Background", "Foreground"):
         raise BadRequest(f'propagationPolicy "{policy}" is not supported: use '
@@ -268,7 +274,10 @@ async def delete_object(request: web.Request, info: RequestInfo) -> web.Response
     dry_run = _dry_run(request) or options.get("dryRun") == ["All"]
     obj, gone = await api.resources.delete(info.kind, info.namespace, info.name,
                                            options, dry_run)
-    status = 200 if gone else 202
+    # kube-apiserver answers 200 even when the object stays (graceful pod
+    # deletion, finalizers, a Terminating namespace); 202 only when the
+    # deprecated orphanDependents=false asked for cascading deletion.
+    status = 202 if not gone and options.get("orphanDependents") is False else 200
     if info.kind.kind in ("Pod", "Namespace", "Service") or not gone:
         return respond(objects.encode(obj), status)
     meta = obj["metadata"]

@@ -164,7 +164,7 @@ def test_deleting_a_bound_pod_waits_for_its_node(api, namespace):
 
     response = api.delete("pods", namespace, "bound")
 
-    assert response.status_code == 202
+    assert response.status_code == 200
     meta = api.get("pods", namespace, "bound").json()["metadata"]
     assert meta["deletionGracePeriodSeconds"] == 20 and meta["deletionTimestamp"]
     uid = meta["uid"]
@@ -209,7 +209,7 @@ def test_finalizers_hold_an_object_until_they_are_emptied(api, namespace):
     released = api.patch("configmaps", namespace, "held",
                          {"metadata": {"finalizers": None}}, MERGE_PATCH)
 
-    assert deleting.status_code == 202
+    assert deleting.status_code == 200
     assert held.json()["metadata"]["deletionTimestamp"]
     assert released.status_code == 200
     assert api.get("configmaps", namespace, "held").status_code == 404

@@ -87,7 +87,7 @@ def test_orphan_and_foreground_leave_the_owner_to_the_collector(api, namespace,
     response = api.delete("replicationcontrollers", namespace, "owner",
                           {"propagationPolicy": policy})
 
-    assert response.status_code == 202
+    assert response.status_code == 200
     meta = api.get("replicationcontrollers", namespace, "owner").json()["metadata"]
     assert meta["finalizers"] == [finalizer] and meta["deletionTimestamp"]
 
@@ -144,3 +144,23 @@ def test_pod_status_update_keeps_metadata(api, namespace):
     stored = api.put("pods", namespace, "p", sent, sub="status").json()
 
     assert "annotations" not in stored["metadata"]
+
+
+def test_deprecated_orphan_dependents_maps_to_a_propagation_policy(api, namespace):
+    api.create("replicationcontrollers", namespace, rc("kept"))
+    api.create("configmaps", namespace, {
+        "metadata": {"name": "held", "finalizers": ["example.com/hold"]}})
+
+    orphaned = api.delete("replicationcontrollers", namespace, "kept",
+                          {"orphanDependents": True})
+    cascading = api.delete("configmaps", namespace, "held",
+                           {"orphanDependents": False})
+
+    # 200 as usual; 202 only for orphanDependents=false on an object that stays.
+    assert orphaned.status_code == 200
+    assert orphaned.json()["metadata"]["finalizers"] == ["orphan"]
+    assert cascading.status_code == 202
+    assert cascading.json()["metadata"]["deletionTimestamp"]
+    released = api.patch("configmaps", namespace, "held",
+                         {"metadata": {"finalizers": None}}, MERGE_PATCH)
+    assert released.status_code == 200
