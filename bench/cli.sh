@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# kctl vs kubectl, side by side, against one local server with 10 and then
-# 10,000 pods: `get pods` (table) and `get pods -o json`. Prints mean times and
-# the kctl/kubectl ratios. Uses hyperfine when installed, else /usr/bin/time.
+# kctl vs kubectl, side by side, against one local server: `version --client`,
+# then with 10 and 10,000 pods `get pods` (table) and `get pods -o json`.
+# Prints mean times and the kctl/kubectl ratios. Uses hyperfine when installed,
+# else a Python timing loop.
 #
 #   bash bench/cli.sh            # needs kubectl on PATH
 #   PYTHON=/path/to/python RUNS=10 bash bench/cli.sh
@@ -46,13 +47,18 @@ mean_ms() {  # mean wall time of a command in ms
         hyperfine -N -w 2 -r "$RUNS" --export-json "$WORK/h.json" "$cmd" >/dev/null 2>&1
         "$PYTHON" -c "import json; print(round(json.load(open('$WORK/h.json'))['results'][0]['mean']*1000))"
     else
-        local total=0
-        for _ in $(seq "$RUNS"); do
-            local t
-            t=$( { /usr/bin/time -f %e $cmd >/dev/null 2>/dev/null; } 2>&1 )
-            total=$("$PYTHON" -c "print($total + $t)")
-        done
-        "$PYTHON" -c "print(round($total / $RUNS * 1000))"
+        # No hyperfine (nor, on slim images, /usr/bin/time): time it in Python.
+        # shellcheck disable=SC2086
+        "$PYTHON" - "$RUNS" $cmd <<'PY'
+import subprocess, sys, time
+runs, command = int(sys.argv[1]), sys.argv[2:]
+total = 0.0
+for _ in range(runs):
+    start = time.perf_counter()
+    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    total += time.perf_counter() - start
+print(round(total / runs * 1000))
+PY
     fi
 }
 
@@ -66,6 +72,7 @@ compare() {  # label, arguments
         "$theirs" "$("$PYTHON" -c "print(round($ours / $theirs, 2))")"
 }
 
+compare "version --client" version --client
 create_pods 1 10
 compare "get pods (10 pods)" get pods
 create_pods 11 10000
