@@ -53,6 +53,7 @@ class AgentSettings:
     lease_duration: int = 40
     status_update_frequency: float = 10.0
     status_report_frequency: float = 300.0
+    shutdown_grace_period: float = 0.0
 
     def resolved_data_dir(self) -> Path:
         return self.data_dir or default_data_dir(self.name)
@@ -146,11 +147,15 @@ async def _run(settings: AgentSettings, ctx: NodeContext, stop: asyncio.Event) -
             task.cancel()
         await asyncio.gather(*loops, return_exceptions=True)
     finally:
-        await manager.shutdown()
+        grace = settings.shutdown_grace_period
+        if grace > 0:
+            await registration.report_shutdown(timeout=5)
+        await manager.shutdown(grace)
         await ctx.events.drain()
         await runner.cleanup()
-        log.info("node %s: stopped; containers keep running for the next agent",
-                 settings.name)
+        log.info("node %s: stopped; %s", settings.name,
+                 "its pods were stopped" if grace > 0 else
+                 "containers keep running for the next agent")
 
 
 def _stop_on_signals() -> asyncio.Event:
@@ -204,7 +209,9 @@ class Duration(click.ParamType):
               help="Port of the container log endpoint; 0 picks a free one.")
 @click.option("--max-pods", default=110, show_default=True, type=int,
               help="Pods this node runs at most.")
-@click.option("--token", envvar="KCTL_TOKEN", help="Bearer token for the API server.")
+# kctl serve hands its node agent a token in KCTL_NODE_TOKEN.
+@click.option("--token", envvar=["KCTL_NODE_TOKEN", "KCTL_TOKEN"],
+              help="Bearer token for the API server.")
 @click.option("--node-ip", help="Address published as the node's InternalIP and "
                                 "the pods' IP  [default: the default route's]")
 @click.option("--sync-frequency", type=Duration(), default="1m", show_default=True,
@@ -230,11 +237,16 @@ class Duration(click.ParamType):
               show_default=True, help="With --simulate: each node's capacity.")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["debug", "info", "warning", "error"]))
+@click.option("--shutdown-grace-period", type=Duration(), default="0s",
+              show_default=True,
+              help="On SIGTERM, stop the pods within this time and report them "
+                   "Failed, as a node shutting down does; 0 leaves the "
+                   "containers running for the next agent.")
 def node_command(server, name, data_dir, address, port, max_pods, token, node_ip,
                  sync_frequency, restart_backoff_base, restart_backoff_max,
                  node_lease_duration_seconds, node_status_update_frequency,
                  node_status_report_frequency, simulate, count, name_prefix,
-                 capacity, log_level):
+                 capacity, log_level, shutdown_grace_period):
     """Run a node agent: a kubelet that runs pods as local processes.
 
     \b
@@ -258,7 +270,8 @@ def node_command(server, name, data_dir, address, port, max_pods, token, node_ip
         backoff_base=restart_backoff_base, backoff_max=restart_backoff_max,
         sync_frequency=sync_frequency, lease_duration=node_lease_duration_seconds,
         status_update_frequency=node_status_update_frequency,
-        status_report_frequency=node_status_report_frequency)
+        status_report_frequency=node_status_report_frequency,
+        shutdown_grace_period=shutdown_grace_period)
     try:
         asyncio.run(run_agent(settings))
     except DataDirBusy as err:

@@ -29,6 +29,9 @@ class EventRecorder:
         self.component = component
         self.instance = instance or node_name
         self._posted: dict[tuple, dict] = {}
+        # One post at a time per key: a repeat emitted while the first is still
+        # being created must bump its count, not create a second event.
+        self._locks: dict[tuple, tuple[asyncio.Lock, int]] = {}
         self._tasks: set[asyncio.Task] = set()
         # 0: no limit. A busy scheduler bounds the posts in flight so that
         # events never crowd out its bindings.
@@ -43,10 +46,23 @@ class EventRecorder:
 
     async def _post(self, pod: dict, field_path: str, type_: str, reason: str,
                     message: str) -> None:
-        if self._slots is None:
-            return await self._post_now(pod, field_path, type_, reason, message)
-        async with self._slots:
-            return await self._post_now(pod, field_path, type_, reason, message)
+        key = (pod["metadata"].get("uid"), field_path, reason, message)
+        lock, users = self._locks.get(key) or (asyncio.Lock(), 0)
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                if self._slots is None:
+                    return await self._post_now(pod, field_path, type_, reason,
+                                                message)
+                async with self._slots:
+                    return await self._post_now(pod, field_path, type_, reason,
+                                                message)
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
 
     async def _post_now(self, pod: dict, field_path: str, type_: str, reason: str,
                         message: str) -> None:

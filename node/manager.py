@@ -16,6 +16,8 @@ from node.runtime import process as proc
 
 log = logging.getLogger("node.manager")
 
+SHUTDOWN_REPORT_TIME = 5.0
+
 
 class PodManager:
     def __init__(self, ctx: NodeContext, max_pods: int, sync_frequency: float):
@@ -125,13 +127,32 @@ class PodManager:
                  if w.namespace == namespace and w.name == name]
         return found[-1] if found else None
 
-    async def shutdown(self) -> None:
-        """Stop the workers and leave the containers running for the next agent."""
-        for worker in self.workers.values():
+    async def shutdown(self, grace: float = 0) -> None:
+        """Stop the workers. With a ``grace`` period the node is going away: the
+        containers are stopped within it and their pods reported Failed; without
+        one the containers keep running for the next agent."""
+        # A cancelled worker's task forgets it: keep the list first.
+        workers = list(self.workers.values())
+        for worker in workers:
             if worker.task is not None:
                 worker.task.cancel()
-        await asyncio.gather(*(w.task for w in self.workers.values() if w.task),
+        await asyncio.gather(*(w.task for w in workers if w.task),
                              return_exceptions=True)
-        for worker in self.workers.values():
+        if grace > 0:
+            await self._shut_down_pods(workers, grace)
+        for worker in workers:
             worker.save()
             worker.stop_watching()
+
+    async def _shut_down_pods(self, workers: list[PodWorker], grace: float) -> None:
+        log.info("node %s is shutting down: stopping %d pods within %gs",
+                 self.ctx.node_name, len(workers), grace)
+        # The statuses get a little time of their own after the grace period: a
+        # server that does not answer must not hold the agent up for longer.
+        results = await asyncio.gather(
+            *(w.shut_down_node(grace, SHUTDOWN_REPORT_TIME) for w in workers),
+            return_exceptions=True)
+        for worker, result in zip(workers, results):
+            if isinstance(result, BaseException):
+                log.warning("pod %s: status at shutdown not reported: %r",
+                            worker.key, result)

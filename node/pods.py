@@ -34,7 +34,7 @@ from node.runtime import process as proc
 from node.runtime.logfile import LogFile, PipeReader
 from node.state import StateStore
 from node.status import ZERO_TIME, ContainerRecord, now_rfc3339, pod_status, \
-    terminated_state
+    terminated_state, with_transition_times
 
 log = logging.getLogger("node.pods")
 
@@ -46,6 +46,10 @@ LOST_EXIT = ("ContainerStatusUnknown",
              "The container's exit code was lost: it ended while the node agent "
              "was not running")
 DEFAULT_GRACE = 30
+# The kubelet's graceful node shutdown (pkg/kubelet/nodeshutdown): what a pod it
+# stopped because the node goes away says.
+SHUTDOWN_REASON = "Terminated"
+SHUTDOWN_MESSAGE = "Pod was terminated in response to imminent node shutdown."
 
 
 @dataclass
@@ -98,6 +102,7 @@ class PodWorker:
         self.runs: dict[str, Run] = {}
         self.gone = False
         self.done = False
+        self.shut_down = False
         self.wake = asyncio.Event()
         self.task: asyncio.Task | None = None
         self._deadline: float | None = None
@@ -231,6 +236,11 @@ class PodWorker:
             self._fail_config(spec, record, NO_COMMAND,
                               NO_COMMAND_MESSAGE.format(name=spec["name"]))
             return
+        # Nothing is pulled: the image names what the local command stands for.
+        # The kubelet's event for an image already on the machine fits that.
+        self._event(spec, "Normal", "Pulled",
+                    f'Container image "{spec.get("image", "")}" already present '
+                    "on machine")
         try:
             env = await container_env(self.pod, spec, self.ctx.host_ip, self._lookup)
         except ConfigError as err:
@@ -351,6 +361,23 @@ class PodWorker:
         self.done = True
         log.info("pod %s: terminated", self.key)
 
+    async def shut_down_node(self, grace: float, report_time: float) -> None:
+        """The node goes away: stop the containers within ``grace`` and report
+        the pod Failed, as the kubelet's graceful node shutdown does. The pod
+        stays on the server, and its state here: the records say the containers
+        ended, so a later agent does not adopt them."""
+        if self.done or self.rejection is not None or self.is_terminal():
+            return
+        grace = min(grace, self._grace())
+        for name in self.runs:
+            self._event(self.spec_of(name), "Normal", "Killing",
+                        f"Stopping container {name}")
+        await asyncio.gather(*(run.process.stop(grace) for run in self.runs.values()))
+        self._collect_exits()
+        self.shut_down = True
+        self.save()
+        await asyncio.wait_for(self._report(terminal=True), report_time)
+
     async def _delete(self) -> None:
         options = {"kind": "DeleteOptions", "apiVersion": "v1",
                    "gracePeriodSeconds": 0, "preconditions": {"uid": self.uid}}
@@ -403,8 +430,17 @@ class PodWorker:
         self._refresh_probes()
         init = [self._record(c) for c in pod["spec"].get("initContainers") or []]
         app = [self._record(c) for c in pod["spec"]["containers"]]
-        return pod_status(pod, init, app, self.ctx.host_ip, self.start_time,
-                          now_rfc3339(), terminal=terminal)
+        status = pod_status(pod, init, app, self.ctx.host_ip, self.start_time,
+                            now_rfc3339(), terminal=terminal)
+        if self.shut_down:
+            status.update(phase="Failed", reason=SHUTDOWN_REASON,
+                          message=SHUTDOWN_MESSAGE)
+            status["conditions"] = with_transition_times(
+                [{"type": "DisruptionTarget", "status": "True",
+                  "reason": "TerminationByKubelet", "message": SHUTDOWN_MESSAGE}],
+                [], now_rfc3339()) + [c for c in status["conditions"]
+                                      if c["type"] != "DisruptionTarget"]
+        return status
 
     async def _report(self, terminal: bool = False) -> None:
         status = self._status(self.pod, terminal)

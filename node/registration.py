@@ -115,14 +115,19 @@ _PRESSURE_TEXT = {
 }
 
 
-def conditions(settings: NodeSettings, old: list[dict], now: str) -> list[dict]:
+def conditions(settings: NodeSettings, old: list[dict], now: str,
+               shutting_down: bool = False) -> list[dict]:
     """MemoryPressure, DiskPressure, PIDPressure and Ready, with their times."""
     previous = {c["type"]: c for c in old}
     wanted = []
     for kind, under in pressure(settings).items():
         reason, message = _PRESSURE_TEXT[kind][under]
         wanted.append((kind, "True" if under else "False", reason, message))
-    wanted.append(("Ready", "True", "KubeletReady", "kubelet is posting ready status"))
+    if shutting_down:
+        wanted.append(("Ready", "False", "KubeletNotReady", "node is shutting down"))
+    else:
+        wanted.append(("Ready", "True", "KubeletReady",
+                       "kubelet is posting ready status"))
     out = []
     for kind, status, reason, message in wanted:
         before = previous.get(kind)
@@ -134,14 +139,16 @@ def conditions(settings: NodeSettings, old: list[dict], now: str) -> list[dict]:
     return out
 
 
-def node_status(settings: NodeSettings, old: dict, now: str) -> dict:
+def node_status(settings: NodeSettings, old: dict, now: str,
+                shutting_down: bool = False) -> dict:
     cap, alloc = capacity(settings)
     kctl = version()
     machine_id = _read("/etc/machine-id")
     return {
         "capacity": cap,
         "allocatable": alloc,
-        "conditions": conditions(settings, old.get("conditions") or [], now),
+        "conditions": conditions(settings, old.get("conditions") or [], now,
+                                 shutting_down),
         "addresses": [{"type": "InternalIP", "address": settings.host_ip},
                       {"type": "Hostname", "address": socket.gethostname()}],
         "daemonEndpoints": {"kubeletEndpoint": {"Port": settings.endpoint_port}},
@@ -256,6 +263,22 @@ class NodeRegistration:
                                                     set_status)
         self._reported_at = time.monotonic()
         log.debug("node %s: status posted", self.settings.name)
+
+    async def report_shutdown(self, timeout: float) -> None:
+        """Say the node is going away: Ready turns False, so no pod is sent here.
+        Best effort within ``timeout``: the server may be gone already."""
+        if self.node is None:
+            return
+
+        def set_status(obj: dict) -> None:
+            obj["status"] = node_status(self.settings, obj.get("status") or {},
+                                        now_rfc3339(), shutting_down=True)
+
+        try:
+            self.node = await asyncio.wait_for(self.client.update_status(
+                self.node_path, self.node, set_status), timeout)
+        except (*TRANSIENT, asyncio.TimeoutError) as err:
+            log.warning("node %s: shutdown not reported: %r", self.settings.name, err)
 
     # -- the Lease ----------------------------------------------------------------
 

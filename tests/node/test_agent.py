@@ -7,7 +7,8 @@ import uuid
 import requests
 
 from tests.conftest import run_kubectl
-from tests.node.conftest import container_processes, container_status, wait_gone
+from tests.node.conftest import FAST, condition, container_processes, \
+    container_status, wait_gone
 from tests.node.helpers import group_alive, wait_for
 
 
@@ -75,3 +76,31 @@ def test_two_agents_never_share_a_data_dir(api_server, agent):
 
 def _agent_log(agent):
     return (agent.data_dir.parent / f"{agent.name}.log").read_text()
+
+
+def test_an_agent_with_a_shutdown_grace_period_stops_its_pods_when_it_stops(
+        api, api_server, start_agent, namespace):
+    agent = start_agent(args=FAST + ("--shutdown-grace-period", "2s"))
+    token = uuid.uuid4().hex
+    script = "trap 'echo got TERM' TERM; while true; do sleep 0.1; done"
+    api.create_pod(namespace, agent.name, "stubborn",
+                   [{"name": "c", "image": "busybox", "command": ["sh", "-c", script],
+                     "env": [{"name": "KCTL_TEST", "value": token}]}])
+    api.wait_pod(namespace, "stubborn", lambda p: p["status"].get("phase") == "Running")
+    [pid] = wait_for(lambda: container_processes(f"KCTL_TEST={token}"))
+
+    agent.stop()
+
+    assert agent.process.returncode == 0
+    assert not group_alive(pid)  # the grace period (2s, not the pod's 30s) ended it
+    pod = api.pod(namespace, "stubborn")
+    message = "Pod was terminated in response to imminent node shutdown."
+    assert (pod["status"]["phase"], pod["status"]["reason"],
+            pod["status"]["message"]) == ("Failed", "Terminated", message)
+    disruption = condition(pod, "DisruptionTarget")
+    assert (disruption["status"], disruption["reason"]) == ("True",
+                                                            "TerminationByKubelet")
+    assert container_status(pod)["state"]["terminated"]["exitCode"] == 137
+    node = requests.get(f"{api_server.url}/api/v1/nodes/{agent.name}").json()
+    ready = [c for c in node["status"]["conditions"] if c["type"] == "Ready"][0]
+    assert (ready["status"], ready["message"]) == ("False", "node is shutting down")
