@@ -101,7 +101,8 @@ def _invalid_line(exc) -> str:
     if not details:
         return f"The request is invalid: {exc}"
     if details.get("kind") or details.get("name"):
-        subject = f'The {details.get("kind", "")} "{details.get("name", "")}" is invalid'
+        kind, name = details.get("kind", ""), details.get("name", "")
+        subject = f'The {kind} "{name}" is invalid'
     else:
         subject = "The request is invalid"
     causes = list(dict.fromkeys(
