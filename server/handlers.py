@@ -245,7 +245,15 @@ async def patch_object(request: web.Request, info: RequestInfo) -> web.Response:
 
 async def _delete_options(request: web.Request) -> dict:
     body = await objects.read_body(request)
-    options = objects.decode_json(body, JSON) if body.strip() else {}
+    media = request.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+    if body.strip() and media == decode.PROTOBUF:
+        # client-go's typed clients (kubectl drain --disable-eviction) send
+        # DeleteOptions as protobuf.
+        from server import protobuf
+
+        options = protobuf.decode_body(body, "DeleteOptions")
+    else:
+        options = objects.decode_json(body, JSON) if body.strip() else {}
     if not isinstance(options, dict):
         raise BadRequest("the body of a delete must be a DeleteOptions object")
     grace = query_int(request, "gracePeriodSeconds")

@@ -136,3 +136,25 @@ def test_a_client_that_also_accepts_json_gets_json(api_server, namespace):
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("application/json")
     assert response.json()["kind"] == "ConfigMapList"
+
+
+def test_delete_options_in_protobuf(api_server, namespace):
+    # kubectl drain --disable-eviction deletes with a protobuf DeleteOptions.
+    from server import protobuf
+    url = f"{api_server.url}/api/v1/namespaces/{namespace}/configmaps"
+    requests.post(url, json={"metadata": {"name": "gone"}})
+    uid = requests.get(url + "/gone").json()["metadata"]["uid"]
+    wrong = protobuf.encode_body({"apiVersion": "v1", "kind": "DeleteOptions",
+                                  "preconditions": {"uid": "not-" + uid}},
+                                 "DeleteOptions")
+    right = protobuf.encode_body({"apiVersion": "v1", "kind": "DeleteOptions",
+                                  "gracePeriodSeconds": 0,
+                                  "preconditions": {"uid": uid}}, "DeleteOptions")
+    headers = {"Content-Type": protobuf.PROTOBUF_TYPE}
+
+    refused = requests.delete(url + "/gone", data=wrong, headers=headers)
+    deleted = requests.delete(url + "/gone", data=right, headers=headers)
+
+    assert refused.status_code == 409
+    assert deleted.status_code == 200
+    assert requests.get(url + "/gone").status_code == 404
