@@ -249,8 +249,10 @@ def write_kubeconfig(data_dir: str, url: str, api, ca_file: str | None) -> str:
 
 
 def _start_node(url: str, data_dir: str, api) -> subprocess.Popen:
+    # The node goes away with the server: its pods stop, within our grace.
     command = [sys.executable, "-m", "node", "--server", url,
-               "--data-dir", os.path.join(data_dir, "node")]
+               "--data-dir", os.path.join(data_dir, "node"),
+               "--shutdown-grace-period", f"{CHILD_GRACE['node'] - 10:g}s"]
     env = dict(os.environ)
     if api.authenticator is not None:
         env["KCTL_NODE_TOKEN"] = api.authenticator.any_token()
