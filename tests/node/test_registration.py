@@ -1,8 +1,18 @@
 """Registration, Lease heartbeats and node status, against a real API server."""
 
+import os
+import platform
+import re
+import signal
+import socket
+import subprocess
+import sys
+
 import requests
 
-from tests.conftest import run_kubectl
+from node import version
+from tests.conftest import free_port, launch_server, run_kubectl
+from tests.node.conftest import FAST
 from tests.node.helpers import wait_for
 
 
@@ -62,3 +72,96 @@ def test_a_restarted_agent_takes_over_its_node(api_server, start_agent, tmp_path
     node = requests.get(f"{api_server.url}/api/v1/nodes/{second.name}").json()
     assert node["metadata"]["uid"] == uid
     assert node["status"]["daemonEndpoints"]["kubeletEndpoint"]["Port"] > 0
+
+
+def test_node_status_is_read_from_the_host(api_server, agent):
+    status = requests.get(f"{api_server.url}/api/v1/nodes/{agent.name}").json()[
+        "status"]
+
+    info = status["nodeInfo"]
+    assert info["kernelVersion"] == platform.release()
+    assert info["architecture"] == {"x86_64": "amd64", "aarch64": "arm64"}.get(
+        platform.machine(), platform.machine())
+    assert info["operatingSystem"] == "linux" and info["osImage"]
+    assert info["kubeletVersion"] == f"kctl-{version()}"
+    assert info["containerRuntimeVersion"] == f"process://{version()}"
+    assert {"type": "Hostname", "address": socket.gethostname()} in status["addresses"]
+    assert status["capacity"]["cpu"] == str(os.cpu_count())
+    mem_total = int(status["capacity"]["memory"].removesuffix("Ki"))
+    mem_alloc = int(status["allocatable"]["memory"].removesuffix("Ki"))
+    assert mem_total == _meminfo_total_ki()
+    assert mem_alloc == mem_total - 100 * 1024  # the kubelet's hard eviction
+    assert status["allocatable"]["pods"] == "110"
+    for cond in status["conditions"]:
+        assert cond["lastHeartbeatTime"] and cond["lastTransitionTime"]
+    pressure = {c["type"]: (c["status"], c["reason"]) for c in status["conditions"]}
+    assert pressure["PIDPressure"] == ("False", "KubeletHasSufficientPID")
+
+
+def test_heartbeats_advance_and_transitions_stay(api_server, start_agent):
+    agent = start_agent(args=FAST + ("--node-status-report-frequency", "1s"))
+    url = f"{api_server.url}/api/v1/nodes/{agent.name}"
+    first = _ready(requests.get(url).json())
+
+    later = wait_for(lambda: (r := _ready(requests.get(url).json()))[
+        "lastHeartbeatTime"] != first["lastHeartbeatTime"] and r, timeout=20)
+
+    assert later["lastTransitionTime"] == first["lastTransitionTime"]
+    assert later["status"] == "True"
+
+
+def test_max_pods_is_the_capacity_and_the_next_pod_is_rejected(api, api_server,
+                                                               start_agent, namespace):
+    agent = start_agent(args=FAST + ("--max-pods", "1"))
+    node = requests.get(f"{api_server.url}/api/v1/nodes/{agent.name}").json()
+    sleeper = [{"name": "c", "image": "busybox", "command": ["sleep", "60"]}]
+    api.create_pod(namespace, agent.name, "first", sleeper,
+                   terminationGracePeriodSeconds=1)
+    api.wait_pod(namespace, "first", lambda p: p["status"].get("phase") == "Running")
+
+    api.create_pod(namespace, agent.name, "second", sleeper)
+
+    pod = api.wait_pod(namespace, "second",
+                       lambda p: p["status"].get("phase") == "Failed")
+    assert node["status"]["capacity"]["pods"] == "1"
+    assert pod["status"]["reason"] == "OutOfpods"
+    assert pod["status"]["message"] == ("Node didn't have enough resource: pods, "
+                                        "requested: 1, used: 1, capacity: 1")
+
+
+def test_an_agent_waits_for_its_server_without_spinning(tmp_path):
+    port = free_port()
+    log = tmp_path / "agent.log"
+    with open(log, "wb") as err:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "node", "--server", f"http://127.0.0.1:{port}",
+             "--name", "early", "--data-dir", str(tmp_path / "data")],
+            stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        wait_for(lambda: log.read_text().count("registration failed") >= 3,
+                 timeout=30)
+        server = launch_server(str(tmp_path), port=port)
+        try:
+            node = wait_for(lambda: requests.get(
+                f"{server.url}/api/v1/nodes/early").ok, timeout=60)
+        finally:
+            server.stop()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(30)
+
+    assert node
+    delays = [float(m) for m in re.findall(r"registration failed .*; retrying in "
+                                           r"([0-9.]+)s", log.read_text())]
+    assert delays[0] > 0 and delays[2] > delays[0]  # they grow, never zero
+
+
+def _ready(node):
+    return [c for c in node["status"]["conditions"] if c["type"] == "Ready"][0]
+
+
+def _meminfo_total_ki():
+    with open("/proc/meminfo") as handle:
+        for line in handle:
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1])
