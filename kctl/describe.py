@@ -178,6 +178,9 @@ def describe_pod(pod: dict, events: list[dict] | None) -> str:
             w.field(1, "IP", ip.get("ip"))
     else:
         w.field(0, "IPs", "<none>")
+    owner = controlled_by(pod)
+    if owner:
+        w.field(0, "Controlled By", owner)
     _containers(w, "Init Containers", spec.get("initContainers"),
                 status.get("initContainerStatuses"))
     _containers(w, "Containers", spec.get("containers"),
@@ -189,6 +192,14 @@ def describe_pod(pod: dict, events: list[dict] | None) -> str:
     _tolerations(w, spec.get("tolerations"))
     events_block(w, events)
     return w.text()
+
+
+def controlled_by(obj: dict) -> str:
+    """KIND/NAME of the object's controller, as describe prints it."""
+    for ref in (obj.get("metadata") or {}).get("ownerReferences") or []:
+        if ref.get("controller"):
+            return f"{ref.get('kind')}/{ref.get('name')}"
+    return ""
 
 
 def _containers(w: Writer, title: str, containers, statuses) -> None:

@@ -9,7 +9,8 @@ fetches those (``related``) and hands them in.
 from __future__ import annotations
 
 from kctl.describe import (Writer, _containers, _labels_annotations, _metadata,
-                           _tolerations, _volumes, events_block, rfc1123)
+                           _tolerations, _volumes, controlled_by, events_block,
+                           rfc1123)
 
 _TEMPLATE_HASH = "pod-template-hash"
 
@@ -86,13 +87,6 @@ def pods_status(pods: list[dict] | None) -> str:
     return (f"{phases.count('Running')} Running / {phases.count('Pending')} Waiting"
             f" / {phases.count('Succeeded')} Succeeded / "
             f"{phases.count('Failed')} Failed")
-
-
-def controlled_by(obj: dict) -> str:
-    for ref in (obj.get("metadata") or {}).get("ownerReferences") or []:
-        if ref.get("controller"):
-            return f"{ref.get('kind')}/{ref.get('name')}"
-    return ""
 
 
 def describe_deployment(d: dict, events, related: dict | None = None) -> str:

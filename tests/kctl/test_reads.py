@@ -23,6 +23,19 @@ def test_describe_pod_equals_kubectls(kctl, kubectl, namespace):
     assert "Containers:\n  web:\n    Image:        nginx:1.25\n" in ours.out
 
 
+def test_describe_owned_pod_names_its_controller(kctl, kubectl, namespace):
+    manifest = pod_manifest("owned", app="w").replace(
+        "metadata:\n", "metadata:\n  ownerReferences:\n  - {apiVersion: v1, "
+        "kind: ReplicationController, name: rc, uid: 0b0e6f4e-1, controller: true}\n", 1)
+    kctl("create", "-n", namespace, "-f", "-", stdin=manifest)
+
+    ours = kctl("describe", "pod", "owned", "-n", namespace)
+    theirs = kubectl("describe", "pod", "owned", "-n", namespace)
+
+    assert re.search(r"^Controlled By:\s+ReplicationController/rc$", ours.out, re.M)
+    assert ours.out == theirs.stdout
+
+
 WORKLOADS = """apiVersion: apps/v1
 kind: Deployment
 metadata:
