@@ -23,7 +23,8 @@ from controllers.client import STRATEGIC_MERGE_PATCH, APIError, NotFound
 from controllers.events import ControllerEventRecorder
 from controllers.informer import Informer, object_key, split_key
 from controllers.replicapods import (
-    Failure, calculate_status, controller_ref, is_active, is_ready, pods_to_delete)
+    Failure, _same_conditions, calculate_status, controller_ref, is_active, is_ready,
+    pods_to_delete)
 from controllers.workqueue import WorkQueue, process
 from server.selectors import LabelSelector, label_selector_from_dict
 
