@@ -74,8 +74,8 @@ async def watch(request: web.Request, info: RequestInfo) -> web.StreamResponse:
     resource.watchers.add(watcher)
     revision = api.cache.revision
     initial = [] if since else list(resource.select(info.namespace, match))
+    response = web.StreamResponse(headers={"Content-Type": "application/json"})
     try:
-        response = web.StreamResponse(headers={"Content-Type": "application/json"})
         response.enable_chunked_encoding()
         await response.prepare(request)
         stream = Stream(request, info, response)
@@ -87,8 +87,10 @@ async def watch(request: web.Request, info: RequestInfo) -> web.StreamResponse:
         await _follow(watcher, stream, timeout, bookmarks,
                       api.options.watch_bookmark_interval, lambda: api.cache.revision)
         return response
-    except (ConnectionResetError, asyncio.CancelledError):
-        raise
+    except ConnectionResetError:
+        # The client went away mid-stream (a watch ended by its client, a
+        # killed process): nothing to answer and nothing to log.
+        return response
     finally:
         watcher.close()
 

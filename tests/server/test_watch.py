@@ -142,3 +142,24 @@ def test_timeout_seconds_ends_the_watch(api, namespace):
                             timeout=10)
 
     assert response.status_code == 200 and response.text == ""
+
+
+def test_a_client_leaving_mid_stream_is_not_an_error(start_server):
+    server = start_server()
+    api = API(server.url)
+    url = server.url + api.path("configmaps", "default")
+    sockets = []
+    for _ in range(5):
+        response = requests.get(url, params={"watch": "true"}, stream=True, timeout=15)
+        assert response.status_code == 200
+        sockets.append(response)
+    for response in sockets:
+        response.raw._fp.fp.raw._sock.close()  # gone without a goodbye
+        response.close()
+    for i in range(50):
+        assert api.create("configmaps", "default",
+                          configmap(f"after-{i}")).status_code == 201
+
+    assert server.stop() == 0
+    log = open(f"{server.data_dir}/server.log").read()
+    assert "Traceback" not in log and "ERROR" not in log
