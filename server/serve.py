@@ -252,23 +252,31 @@ def _start_node(url: str, data_dir: str, api) -> subprocess.Popen:
     # The node goes away with the server: its pods stop, within our grace.
     command = [sys.executable, "-m", "node", "--server", url,
                "--data-dir", os.path.join(data_dir, "node"),
-               "--shutdown-grace-period", f"{CHILD_GRACE['node'] - 10:g}s"]
+               "--shutdown-grace-period", f"{CHILD_GRACE['node'] - 10:g}s",
+               "--log-level", _child_log_level()]
     env = dict(os.environ)
     if api.authenticator is not None:
         env["KCTL_NODE_TOKEN"] = api.authenticator.any_token()
-    log.info("starting a node agent: %s", " ".join(command))
+    log.debug("starting a node agent: %s", " ".join(command))
     return subprocess.Popen(command, env=env, start_new_session=True,
                             preexec_fn=_die_with_parent)
 
 
 def _start_controllers(url: str, api, args: list[str]) -> subprocess.Popen:
-    command = [sys.executable, "-m", "controllers", "--server", url, *args]
+    command = [sys.executable, "-m", "controllers", "--server", url, *args,
+               "--log-level", _child_log_level()]
     env = dict(os.environ)
     if api.authenticator is not None:
         env["KCTL_TOKEN"] = api.authenticator.any_token()
-    log.info("starting the controllers: %s", " ".join(command))
+    log.debug("starting the controllers: %s", " ".join(command))
     return subprocess.Popen(command, env=env, start_new_session=True,
                             preexec_fn=_die_with_parent)
+
+
+def _child_log_level() -> str:
+    """The node agent and the controllers share our stderr: they report
+    warnings and errors only, unless -v asked for everything."""
+    return "debug" if log.isEnabledFor(logging.DEBUG) else "warning"
 
 
 def _die_with_parent() -> None:

@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 import requests
@@ -145,3 +146,29 @@ def test_tls(start_server, tmp_path):
         process.wait(15)
 
     assert response.json()["major"] == "1"
+
+
+def test_a_whole_cluster_says_one_line_at_start_and_one_at_stop(tmp_path):
+    # With its node agent and controllers, which share its stderr: they speak
+    # only of warnings and errors unless -v.
+    port = free_port()
+    process = subprocess.Popen([*SERVE, "--port", str(port), "--data-dir",
+                                str(tmp_path)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        process.stdout.readline()
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not requests.get(
+                url + "/api/v1/nodes", timeout=5).json()["items"]:
+            time.sleep(0.2)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+
+    messages = [line.split(" ", 3)[3] for line in stderr.splitlines()]
+    assert process.returncode == 0
+    assert messages[0] == (f"server: kctl API server listening on {url}, "
+                           f"data in {tmp_path}")
+    assert messages[1:] == ["server: shutting down",
+                            messages[-1]] and "store closed" in messages[-1]
