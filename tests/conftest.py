@@ -87,6 +87,43 @@ def _wait_ready(server: ServerProcess, timeout: float = 20) -> None:
     raise RuntimeError("server did not become ready")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_process_left(tmp_path_factory):
+    """After the last test, no process may still run from this session's
+    temporary directories: servers, node agents, controllers, containers."""
+    base = str(tmp_path_factory.getbasetemp())
+    yield
+    deadline = time.monotonic() + 15
+    left = _processes_under(base)
+    while left and time.monotonic() < deadline:
+        time.sleep(0.2)
+        left = _processes_under(base)
+    for pid in left:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    assert not left, f"processes left behind (now killed): {left}"
+
+
+def _processes_under(base: str) -> dict[int, str]:
+    """pid -> command line of every process whose working directory or
+    command line names a path under ``base``."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            cwd = os.readlink(f"/proc/{entry}/cwd")
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                command = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if cwd.startswith(base) or base in command:
+            found[int(entry)] = command.strip()
+    return found
+
+
 @pytest.fixture(scope="session")
 def api_server(tmp_path_factory) -> ServerProcess:
     """One server for the whole session, without a node agent."""
@@ -108,8 +145,10 @@ def start_server(tmp_path):
         return server
 
     yield start
+    # SIGTERM, as a user stops it: the server stops its node agent, which
+    # stops its containers. A test that wants kill -9 does it itself.
     for server in started:
-        server.stop(signal.SIGKILL)
+        server.stop(timeout=45)
 
 
 @pytest.fixture
