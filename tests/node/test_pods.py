@@ -84,6 +84,15 @@ def test_a_crashing_container_enters_crashloopbackoff(api, api_server, agent, na
     assert previous.stdout == "run\n"
     table = run_kubectl(api_server, "get", "pod", "-n", namespace, "crash")
     assert "CrashLoopBackOff" in table.stdout
+    # Each run's events are one event each, with a count (restarts >= 3: 4 runs).
+    events = wait_for(lambda: (e := _described_events(api_server, namespace, "crash"))
+                      .get("Created", "").count("(x4 over") and e, timeout=20)
+    assert {"Pulled", "Created", "Started", "BackOff"} <= set(events)
+    assert events["Pulled"].endswith(
+        'kubelet  Container image "busybox" already present on machine')
+    assert events["Started"].endswith("kubelet  Started container c")
+    assert events["BackOff"].startswith("Warning")
+    assert "Back-off restarting failed container c in pod crash_" in events["BackOff"]
 
 
 def test_a_failed_liveness_probe_restarts_the_container(api, api_server, agent,
@@ -204,6 +213,40 @@ def test_a_command_that_does_not_exist_is_a_start_error(api, api_server, agent,
     assert f"Message:      {message}" in described.stdout
 
 
+def _described_events(api_server, namespace, name):
+    """The Events of ``kubectl describe pod``: each reason's one line, which
+    must be the only one of its reason (repeats are counted, not listed)."""
+    out = run_kubectl(api_server, "describe", "pod", "-n", namespace, name).stdout
+    lines = out.split("\nEvents:\n", 1)[-1].splitlines()[2:]
+    by_reason = {}
+    for line in lines:
+        reason = line.split()[1]
+        assert reason not in by_reason, f"two {reason} events:\n{out}"
+        by_reason[reason] = line.strip()
+    return by_reason
+
+
+def test_a_failing_readiness_probe_keeps_the_pod_unready_with_events(
+        api, api_server, agent, namespace):
+    probe = {"exec": {"command": ["sh", "-c", "echo not yet; exit 1"]},
+             "periodSeconds": 1}
+    api.create_pod(namespace, agent.name, "unready",
+                   [{"name": "c", "image": "busybox", "command": ["sleep", "60"],
+                     "readinessProbe": probe}], terminationGracePeriodSeconds=1)
+
+    events = wait_for(lambda: (e := _described_events(api_server, namespace,
+                                                      "unready"))
+                      .get("Unhealthy", "").count("(x2 over") and e, timeout=20)
+
+    pod = api.pod(namespace, "unready")
+    assert pod["status"]["phase"] == "Running"
+    assert (condition(pod, "Ready")["status"], condition(pod, "Ready")["message"]) \
+        == ("False", "containers with unready status: [c]")
+    assert not container_status(pod)["ready"]
+    assert events["Unhealthy"].startswith("Warning")
+    assert events["Unhealthy"].endswith("kubelet  Readiness probe failed: not yet")
+
+
 def _described_with(api_server, namespace, name, text):
     out = run_kubectl(api_server, "describe", "pod", "-n", namespace, name).stdout
     return out if text in out else None
@@ -259,3 +302,51 @@ class Stream:
         self.thread.join(20)
         assert not self.thread.is_alive(), "the stream did not end"
         return self.received
+
+
+def test_downward_api_secrets_and_working_dir_reach_the_process(
+        api, api_server, agent, namespace, tmp_path):
+    requests.post(f"{api_server.url}/api/v1/namespaces/{namespace}/secrets",
+                  json={"apiVersion": "v1", "kind": "Secret",
+                        "metadata": {"name": "creds"},
+                        "data": {"password": "aHVudGVyMg=="}})
+    fields = {"NAME": "metadata.name", "NS": "metadata.namespace",
+              "NODE": "spec.nodeName", "POD_IP": "status.podIP",
+              "HOST_IP": "status.hostIP"}
+    env = [{"name": k, "valueFrom": {"fieldRef": {"fieldPath": v}}}
+           for k, v in fields.items()]
+    env.append({"name": "PASSWORD", "valueFrom": {"secretKeyRef": {
+        "name": "creds", "key": "password"}}})
+    script = "echo $NAME $NS $NODE $POD_IP $HOST_IP $PASSWORD; pwd"
+    api.create_pod(namespace, agent.name, "downward",
+                   [{"name": "c", "image": "busybox", "env": env,
+                     "workingDir": str(tmp_path), "command": ["sh", "-c", script]}],
+                   restartPolicy="Never")
+
+    api.wait_pod(namespace, "downward",
+                 lambda p: p["status"].get("phase") == "Succeeded")
+
+    logs = run_kubectl(api_server, "logs", "-n", namespace, "downward")
+    assert logs.stdout == (f"downward {namespace} {agent.name} 127.0.0.1 127.0.0.1 "
+                           f"hunter2\n{tmp_path}\n")
+
+
+def test_a_missing_secret_is_a_config_error_until_it_exists(api, api_server, agent,
+                                                            namespace):
+    env = [{"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "later",
+                                                            "key": "token"}}}]
+    api.create_pod(namespace, agent.name, "waits",
+                   [{"name": "c", "image": "busybox", "env": env,
+                     "command": ["sh", "-c", "echo $TOKEN"]}], restartPolicy="Never")
+
+    pod = api.wait_pod(namespace, "waits", lambda p: container_status(p).get(
+        "state", {}).get("waiting", {}).get("reason") == "CreateContainerConfigError")
+
+    assert container_status(pod)["state"]["waiting"]["message"] == \
+        'secret "later" not found'
+    assert pod["status"]["phase"] == "Pending"
+    requests.post(f"{api_server.url}/api/v1/namespaces/{namespace}/secrets",
+                  json={"apiVersion": "v1", "kind": "Secret",
+                        "metadata": {"name": "later"}, "data": {"token": "dG9r"}})
+    api.wait_pod(namespace, "waits", lambda p: p["status"].get("phase") == "Succeeded")
+    assert run_kubectl(api_server, "logs", "-n", namespace, "waits").stdout == "tok\n"
