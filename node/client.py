@@ -147,6 +147,8 @@ class APIClient:
                         resource_version = version
                     if event_type != "BOOKMARK":
                         yield event_type, obj
+                # TODO: a server that ends every watch at once, without an error,
+                # is watched again at once; client-go's reflector backs off there.
                 delay.reset()
             except Gone:
                 log.debug("watch %s: resourceVersion %s is gone; relisting",
