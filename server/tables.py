@@ -12,7 +12,7 @@ from datetime import datetime
 
 import orjson
 
-from server.cache import Entry
+from server.cache import Entry, encode_kept
 from server.registry import Kind
 
 TABLE_HEAD = b'{"kind":"Table","apiVersion":"meta.k8s.io/v1","metadata":'
@@ -81,8 +81,8 @@ class RowCache:
             if column.age and value is None:
                 value = ""
             self.ages.append(value if column.age else None)
-            self.cells.append(b"" if column.age else orjson.dumps(value))
-        self.metadata = orjson.dumps(obj.get("metadata", {}))
+            self.cells.append(b"" if column.age else encode_kept(value))
+        self.metadata = encode_kept(obj.get("metadata", {}))
         self.revision = entry.revision
 
     def encode(self, now: float, include: str, entry: Entry, api_version: str,
