@@ -66,6 +66,27 @@ def age(timestamp: object, now: float) -> str:
     return "<unknown>" if when is None else human_duration(now - when)
 
 
+class AgeCells:
+    """The encoded age cells of one response, one per distinct timestamp.
+
+    Objects created together share a timestamp to the second, so a list of
+    many rows renders few ages; parsing and formatting each row's own was
+    most of the cost of a large Table.
+    """
+
+    def __init__(self, now: float):
+        self.now = now
+        self.cells: dict[str, bytes] = {}
+
+    def cell(self, timestamp: object) -> bytes:
+        if not isinstance(timestamp, str):
+            return orjson.dumps(age(timestamp, self.now))
+        cell = self.cells.get(timestamp)
+        if cell is None:
+            cell = self.cells[timestamp] = orjson.dumps(age(timestamp, self.now))
+        return cell
+
+
 class RowCache:
     """Encoded cells and metadata of one entry, for one kind's columns."""
 
@@ -85,10 +106,10 @@ class RowCache:
         self.metadata = encode_kept(obj.get("metadata", {}))
         self.revision = entry.revision
 
-    def encode(self, now: float, include: str, entry: Entry, api_version: str,
+    def encode(self, ages: AgeCells, include: str, entry: Entry, api_version: str,
                kind_name: str) -> bytes:
         cells = [
-            orjson.dumps(age(a, now)) if a is not None else c
+            ages.cell(a) if a is not None else c
             for c, a in zip(self.cells, self.ages)
         ]
         row = b'{"cells":[' + b",".join(cells) + b"]"
@@ -124,8 +145,8 @@ def table(kind: Kind, entries, list_meta: dict, include: str = "Metadata",
           headers: bool = True) -> bytes:
     """A Table of ``entries``; ``headers`` False leaves out the column
     definitions, as kube-apiserver does after the first event of a watch."""
-    now = time.time()
-    rows = [row_of(kind, e).encode(now, include, e, kind.api_version, kind.kind)
+    ages = AgeCells(time.time())
+    rows = [row_of(kind, e).encode(ages, include, e, kind.api_version, kind.kind)
             for e in entries]
     body = TABLE_HEAD + orjson.dumps(list_meta)
     if headers:
