@@ -130,7 +130,13 @@ class Rollout:
 
     async def _scale_down_old(self, all_rss: list[dict], old_rss: list[dict]) -> int:
         min_available = du.spec_replicas(self.d) - du.max_unavailable(self.d)
-        available = du.sum_status(all_rss, "availableReplicas")
+        # A ReplicaSet just scaled down may still report the pods it is
+        # deleting as available; counting them would let two scale-downs in a
+        # row take the deployment below its minimum, so no more than its
+        # spec.replicas count. kube sums the status alone and relies on its
+        # pods terminating gracefully, which unbound pods here do not.
+        available = sum(min(du.status_count(rs, "availableReplicas"),
+                            du.spec_replicas(rs)) for rs in all_rss)
         if available <= min_available:
             return 0
         limit, total = available - min_available, 0
