@@ -40,8 +40,8 @@ log = logging.getLogger("node.pods")
 
 NO_COMMAND = "CommandRequired"
 NO_COMMAND_MESSAGE = (
-    'container "{name}" has no command: the kctl process runtime runs a local '
-    "command and cannot run an image's entrypoint; set command (and args)")
+    'container "{name}" has no command or args: the kctl process runtime runs a '
+    "local command and cannot run an image's entrypoint; set command (and args)")
 LOST_EXIT = ("ContainerStatusUnknown",
              "The container's exit code was lost: it ended while the node agent "
              "was not running")
@@ -232,7 +232,11 @@ class PodWorker:
     # -- starting and stopping --------------------------------------------------
 
     async def _start(self, spec: dict, record: ContainerRecord) -> None:
-        if not spec.get("command"):
+        # With args alone, the image's entrypoint would run them. Images whose
+        # entrypoint is empty (busybox, alpine, python) run the args as the
+        # command, and so does the process runtime: `kubectl run x -- sleep 1`
+        # sends exactly that.
+        if not spec.get("command") and not spec.get("args"):
             self._fail_config(spec, record, NO_COMMAND,
                               NO_COMMAND_MESSAGE.format(name=spec["name"]))
             return

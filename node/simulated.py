@@ -97,7 +97,7 @@ def simulated_status(settings: NodeSettings, capacity: dict, old: dict,
             "machineID": "", "systemUUID": "", "bootID": "",
             "kernelVersion": "", "osImage": "",
             "containerRuntimeVersion": f"simulated://{kctl}",
-            "kubeletVersion": f"kctl-{kctl}",
+            "kubeletVersion": f"kctl-{kctl}", "kubeProxyVersion": "",
             "operatingSystem": "linux", "architecture": "amd64",
         },
     }

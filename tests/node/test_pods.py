@@ -195,6 +195,22 @@ def test_a_container_without_command_waits_with_a_clear_reason(
     assert "Reason:       CommandRequired" in described
 
 
+def test_args_without_a_command_run_as_the_command(api, api_server, agent,
+                                                  namespace):
+    # What `kubectl run x --image=busybox -- echo ...` sends.
+    api.create_pod(namespace, agent.name, "argsonly",
+                   [{"name": "c", "image": "busybox",
+                     "args": ["sh", "-c", "echo ran $(MODE)"],
+                     "env": [{"name": "MODE", "value": "args"}]}],
+                   restartPolicy="Never")
+
+    api.wait_pod(namespace, "argsonly",
+                 lambda p: p["status"].get("phase") == "Succeeded")
+
+    logs = run_kubectl(api_server, "logs", "-n", namespace, "argsonly")
+    assert logs.stdout == "ran args\n"
+
+
 def test_a_command_that_does_not_exist_is_a_start_error(api, api_server, agent,
                                                         namespace):
     api.create_pod(namespace, agent.name, "badcmd",

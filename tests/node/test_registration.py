@@ -36,6 +36,20 @@ def test_a_node_registers_ready_with_its_endpoint(api_server, agent):
     assert requests.get(f"http://{host}:{port}/healthz").text == "ok"
 
 
+def test_the_python_client_reads_the_node(api_server, agent):
+    from kubernetes import client
+
+    configuration = client.Configuration()
+    configuration.host = api_server.url
+    api = client.CoreV1Api(client.ApiClient(configuration))
+
+    nodes = api.list_node(field_selector=f"metadata.name={agent.name}").items
+
+    assert [n.metadata.name for n in nodes] == [agent.name]
+    assert nodes[0].status.node_info.kube_proxy_version == ""
+    assert nodes[0].status.node_info.kubelet_version.startswith("kctl-")
+
+
 def test_the_lease_is_renewed(api_server, agent):
     url = (f"{api_server.url}/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/"
            f"leases/{agent.name}")
