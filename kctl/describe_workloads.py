@@ -131,14 +131,20 @@ def _replica_sets(w: Writer, d: dict, owned: list[dict] | None) -> None:
 
 
 def _same_template(rs: dict, template: dict) -> bool:
-    import copy
+    theirs = (rs.get("spec") or {}).get("template") or {}
+    return _comparable(theirs) == _comparable(template)
 
-    theirs = copy.deepcopy((rs.get("spec") or {}).get("template") or {})
-    labels = (theirs.get("metadata") or {}).get("labels") or {}
-    labels.pop(_TEMPLATE_HASH, None)
-    ours = copy.deepcopy(template)
-    (ours.get("metadata") or {}).get("labels", {}).pop(_TEMPLATE_HASH, None)
-    return theirs == ours
+
+def _comparable(template: dict) -> dict:
+    # As apiequality compares Go structs: no pod-template-hash label, and a
+    # null or empty metadata field (creationTimestamp: null, which a template
+    # copied back by `rollout undo` carries) is the same as none.
+    meta = dict(template.get("metadata") or {})
+    labels = {k: v for k, v in (meta.get("labels") or {}).items()
+              if k != _TEMPLATE_HASH}
+    meta["labels"] = labels
+    meta = {k: v for k, v in meta.items() if v not in (None, {}, [])}
+    return dict(template, metadata=meta)
 
 
 def _replica_set_list(sets: list[dict]) -> str:

@@ -106,6 +106,10 @@ def test_describe_workloads_equals_kubectls(kctl, kubectl, namespace, kind):
     # The ReplicaSet the deployment controller would make (the session's
     # server runs no controllers).
     kctl("create", "-n", namespace, "-f", "-", stdin=REPLICA_SET.format(uid=uid))
+    # `rollout undo` copies a template back with this JSON patch's null.
+    kctl("patch", "deploy", "web", "-n", namespace, "--type", "json", "-p",
+         '[{"op": "add", "path": "/spec/template/metadata/creationTimestamp", '
+         '"value": null}]')
 
     ours = kctl("describe", kind, "-n", namespace, "--show-events=false")
     theirs = kubectl("describe", kind, "-n", namespace, "--show-events=false")
