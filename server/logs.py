@@ -3,10 +3,13 @@ proxies it to the kubelet's /containerLogs endpoint."""
 
 from __future__ import annotations
 
+import re
+
 import aiohttp
 from aiohttp import web
 
-from server.errors import APIError, BadRequest, NotFound, ServiceUnavailable
+from server.errors import (APIError, BadRequest, FieldError, Invalid, NotFound,
+                           ServiceUnavailable)
 from server.request import RequestInfo
 
 # Query parameters of a log request the kubelet understands.
@@ -14,6 +17,51 @@ LOG_PARAMETERS = ("follow", "tailLines", "previous", "timestamps", "sinceSeconds
                   "sinceTime", "limitBytes")
 # Where a node agent says its endpoint listens, when not on its InternalIP.
 KUBELET_HOST_ANNOTATION = "kctl.dev/kubelet-host"
+_BOOLS = {"1": True, "t": True, "T": True, "true": True, "TRUE": True,
+          "True": True, "0": False, "f": False, "F": False, "false": False,
+          "FALSE": False, "False": False}
+_RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?"
+                      r"(Z|[+-]\d\d:\d\d)")
+
+
+def check_log_options(query, name: str) -> None:
+    """Decode and validate PodLogOptions as kube-apiserver does before it asks
+    the kubelet: a value that does not parse is a 400, one out of range a 422
+    (ValidatePodLogOptions), so a client never sees the node's own answer."""
+    for key in ("follow", "previous", "timestamps"):
+        if key in query and query[key] not in _BOOLS:
+            raise BadRequest(f'strconv.ParseBool: parsing "{query[key]}": '
+                             "invalid syntax")
+    numbers = {}
+    for key in ("tailLines", "sinceSeconds", "limitBytes"):
+        if key in query:
+            if not re.fullmatch(r"[+-]?[0-9]+", query[key]):
+                raise BadRequest(f'strconv.ParseInt: parsing "{query[key]}": '
+                                 "invalid syntax")
+            numbers[key] = int(query[key])
+    if "sinceTime" in query and not _RFC3339.fullmatch(query["sinceTime"]):
+        raise BadRequest(f'parsing time "{query["sinceTime"]}" as '
+                         '"2006-01-02T15:04:05Z07:00": cannot parse')
+    errors = _log_option_errors(numbers, "sinceTime" in query)
+    if errors:
+        raise Invalid("PodLogOptions", name, errors)
+
+
+def _log_option_errors(numbers: dict, since_time: bool) -> list[FieldError]:
+    errors = []
+    if numbers.get("tailLines", 0) < 0:
+        errors.append(FieldError("Invalid value", "tailLines", numbers["tailLines"],
+                                 "must be greater than or equal to 0"))
+    if numbers.get("limitBytes", 1) < 1:
+        errors.append(FieldError("Invalid value", "limitBytes",
+                                 numbers["limitBytes"], "must be greater than 0"))
+    if since_time and "sinceSeconds" in numbers:
+        errors.append(FieldError("Forbidden", "", None, "at most one of `sinceTime` "
+                                 "or `sinceSeconds` may be specified"))
+    elif numbers.get("sinceSeconds", 1) < 1:
+        errors.append(FieldError("Invalid value", "sinceSeconds",
+                                 numbers["sinceSeconds"], "must be greater than 0"))
+    return errors
 
 
 def _container(pod: dict, name: str, requested: str) -> str:
@@ -52,6 +100,7 @@ def _endpoint(api, node_name: str) -> str:
 async def pod_log(request: web.Request, info: RequestInfo) -> web.StreamResponse:
     api = request.app["api"]
     pod = api.resources.entry(info.kind, info.namespace, info.name).object()
+    check_log_options(request.query, info.name)
     container = _container(pod, info.name, request.query.get("container", ""))
     node_name = pod.get("spec", {}).get("nodeName")
     if not node_name:

@@ -164,3 +164,42 @@ def test_deprecated_orphan_dependents_maps_to_a_propagation_policy(api, namespac
     released = api.patch("configmaps", namespace, "held",
                          {"metadata": {"finalizers": None}}, MERGE_PATCH)
     assert released.status_code == 200
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("tailLines=abc",
+     (400, "BadRequest", 'strconv.ParseInt: parsing "abc": invalid syntax')),
+    ("follow=yes",
+     (400, "BadRequest", 'strconv.ParseBool: parsing "yes": invalid syntax')),
+    ("sinceSeconds=-1",
+     (422, "Invalid", 'PodLogOptions "logs" is invalid: sinceSeconds: Invalid '
+                      "value: -1: must be greater than 0")),
+    ("tailLines=-2",
+     (422, "Invalid", 'PodLogOptions "logs" is invalid: tailLines: Invalid '
+                      "value: -2: must be greater than or equal to 0")),
+    ("limitBytes=0",
+     (422, "Invalid", 'PodLogOptions "logs" is invalid: limitBytes: Invalid '
+                      "value: 0: must be greater than 0")),
+    ("sinceSeconds=5&sinceTime=2026-01-02T03:04:05Z",
+     (422, "Invalid", 'PodLogOptions "logs" is invalid: : Forbidden: at most '
+                      "one of `sinceTime` or `sinceSeconds` may be specified")),
+], ids=["tail-not-a-number", "follow-not-a-bool", "since-negative",
+        "tail-negative", "limit-zero", "since-both"])
+def test_log_options_are_checked_before_the_node_is_asked(api, namespace, query,
+                                                          expected):
+    api.create("pods", namespace, pod("logs"))
+
+    response = api.request("GET", api.path("pods", namespace, "logs", "log")
+                           + "?" + query)
+
+    assert status_of(response) == expected
+
+
+def test_logs_of_a_pod_on_a_node_that_is_not_registered_are_unavailable(
+        api, namespace):
+    api.create("pods", namespace, pod("away", nodeName="no-such-node"))
+
+    response = api.request("GET", api.path("pods", namespace, "away", "log"))
+
+    assert status_of(response) == (503, "ServiceUnavailable",
+                                   'node "no-such-node" of this pod is not registered')
