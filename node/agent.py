@@ -54,6 +54,7 @@ class AgentSettings:
     status_update_frequency: float = 10.0
     status_report_frequency: float = 300.0
     shutdown_grace_period: float = 0.0
+    keep_pods_on_shutdown: bool = False
 
     def resolved_data_dir(self) -> Path:
         return self.data_dir or default_data_dir(self.name)
@@ -150,7 +151,7 @@ async def _run(settings: AgentSettings, ctx: NodeContext, stop: asyncio.Event) -
         grace = settings.shutdown_grace_period
         if grace > 0:
             await registration.report_shutdown(timeout=5)
-        await manager.shutdown(grace)
+        await manager.shutdown(grace, keep_pods=settings.keep_pods_on_shutdown)
         await ctx.events.drain()
         await runner.cleanup()
         log.info("node %s: stopped; %s", settings.name,
@@ -242,11 +243,17 @@ class Duration(click.ParamType):
               help="On SIGTERM, stop the pods within this time and report them "
                    "Failed, as a node shutting down does; 0 leaves the "
                    "containers running for the next agent.")
+@click.option("--keep-pods-on-shutdown", is_flag=True,
+              help="With --shutdown-grace-period: stop the containers but leave "
+                   "their pods to the next agent, which starts them again, as "
+                   "after a reboot without graceful node shutdown. kctl serve "
+                   "runs its node so.")
 def node_command(server, name, data_dir, address, port, max_pods, token, node_ip,
                  sync_frequency, restart_backoff_base, restart_backoff_max,
                  node_lease_duration_seconds, node_status_update_frequency,
                  node_status_report_frequency, simulate, count, name_prefix,
-                 capacity, log_level, shutdown_grace_period):
+                 capacity, log_level, shutdown_grace_period,
+                 keep_pods_on_shutdown):
     """Run a node agent: a kubelet that runs pods as local processes.
 
     \b
@@ -271,7 +278,8 @@ def node_command(server, name, data_dir, address, port, max_pods, token, node_ip
         sync_frequency=sync_frequency, lease_duration=node_lease_duration_seconds,
         status_update_frequency=node_status_update_frequency,
         status_report_frequency=node_status_report_frequency,
-        shutdown_grace_period=shutdown_grace_period)
+        shutdown_grace_period=shutdown_grace_period,
+        keep_pods_on_shutdown=keep_pods_on_shutdown)
     try:
         asyncio.run(run_agent(settings))
     except DataDirBusy as err:

@@ -127,10 +127,11 @@ class PodManager:
                  if w.namespace == namespace and w.name == name]
         return found[-1] if found else None
 
-    async def shutdown(self, grace: float = 0) -> None:
+    async def shutdown(self, grace: float = 0, keep_pods: bool = False) -> None:
         """Stop the workers. With a ``grace`` period the node is going away: the
-        containers are stopped within it and their pods reported Failed; without
-        one the containers keep running for the next agent."""
+        containers are stopped within it and their pods reported Failed, or,
+        with ``keep_pods``, left for the next agent to start again; without a
+        grace period the containers keep running for the next agent."""
         # A cancelled worker's task forgets it: keep the list first.
         workers = list(self.workers.values())
         for worker in workers:
@@ -139,18 +140,20 @@ class PodManager:
         await asyncio.gather(*(w.task for w in workers if w.task),
                              return_exceptions=True)
         if grace > 0:
-            await self._shut_down_pods(workers, grace)
+            await self._shut_down_pods(workers, grace, keep_pods)
         for worker in workers:
             worker.save()
             worker.stop_watching()
 
-    async def _shut_down_pods(self, workers: list[PodWorker], grace: float) -> None:
+    async def _shut_down_pods(self, workers: list[PodWorker], grace: float,
+                              keep_pods: bool) -> None:
         log.info("node %s is shutting down: stopping %d pods within %gs",
                  self.ctx.node_name, len(workers), grace)
         # The statuses get a little time of their own after the grace period: a
         # server that does not answer must not hold the agent up for longer.
         results = await asyncio.gather(
-            *(w.shut_down_node(grace, SHUTDOWN_REPORT_TIME) for w in workers),
+            *(w.shut_down_node(grace, SHUTDOWN_REPORT_TIME, keep_pods)
+              for w in workers),
             return_exceptions=True)
         for worker, result in zip(workers, results):
             if isinstance(result, BaseException):

@@ -365,11 +365,14 @@ class PodWorker:
         self.done = True
         log.info("pod %s: terminated", self.key)
 
-    async def shut_down_node(self, grace: float, report_time: float) -> None:
+    async def shut_down_node(self, grace: float, report_time: float,
+                             keep_pod: bool = False) -> None:
         """The node goes away: stop the containers within ``grace`` and report
-        the pod Failed, as the kubelet's graceful node shutdown does. The pod
-        stays on the server, and its state here: the records say the containers
-        ended, so a later agent does not adopt them."""
+        the pod Failed, as the kubelet's graceful node shutdown does; with
+        ``keep_pod``, report only the containers' ends, so the next agent
+        restarts them by the pod's restartPolicy. The pod stays on the server,
+        and its state here: the records say the containers ended, so a later
+        agent does not adopt them."""
         if self.done or self.rejection is not None or self.is_terminal():
             return
         grace = min(grace, self._grace())
@@ -378,9 +381,9 @@ class PodWorker:
                         f"Stopping container {name}")
         await asyncio.gather(*(run.process.stop(grace) for run in self.runs.values()))
         self._collect_exits()
-        self.shut_down = True
+        self.shut_down = not keep_pod
         self.save()
-        await asyncio.wait_for(self._report(terminal=True), report_time)
+        await asyncio.wait_for(self._report(terminal=not keep_pod), report_time)
 
     async def _delete(self) -> None:
         options = {"kind": "DeleteOptions", "apiVersion": "v1",

@@ -249,10 +249,13 @@ def write_kubeconfig(data_dir: str, url: str, api, ca_file: str | None) -> str:
 
 
 def _start_node(url: str, data_dir: str, api) -> subprocess.Popen:
-    # The node goes away with the server: its pods stop, within our grace.
+    # The node goes away with the server: its containers stop, within our
+    # grace, and start again with the next `kctl serve`, as a laptop's cluster
+    # comes back after a reboot.
     command = [sys.executable, "-m", "node", "--server", url,
                "--data-dir", os.path.join(data_dir, "node"),
                "--shutdown-grace-period", f"{CHILD_GRACE['node'] - 10:g}s",
+               "--keep-pods-on-shutdown",
                "--log-level", _child_log_level()]
     env = dict(os.environ)
     if api.authenticator is not None:

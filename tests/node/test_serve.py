@@ -79,3 +79,44 @@ def test_kctl_serve_gives_its_node_the_token(start_server, tmp_path):
     headers = {"Authorization": "Bearer s3cret"}
     node = wait_for(lambda: ready_node(server.url, headers), timeout=60)
     assert node["status"]["nodeInfo"]["kubeletVersion"].startswith("kctl-")
+
+
+def test_pods_come_back_with_the_next_kctl_serve(start_server, tmp_path):
+    data_dir = str(tmp_path / "cluster")
+    server = start_server(node=True, data_dir=data_dir)
+    wait_for(lambda: ready_node(server.url), timeout=60)
+    token = uuid.uuid4().hex
+    body = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "back"},
+            "spec": {"containers": [{
+                "name": "c", "image": "busybox", "command": ["sh", "-c", TRAPS_TERM],
+                "env": [{"name": "KCTL_TEST", "value": token}]}],
+                "terminationGracePeriodSeconds": 2}}
+    path = "/api/v1/namespaces/default/pods"
+    assert requests.post(server.url + path, json=body, timeout=10).status_code == 201
+    containers = []
+    try:
+        wait_for(lambda: running(server.url + path + "/back"), timeout=60)
+        containers = wait_for(lambda: container_processes(f"KCTL_TEST={token}"))
+        server.stop(signal.SIGTERM, timeout=60)
+        stopped = [pid for pid in containers if group_alive(pid)]
+
+        again = start_server(node=True, data_dir=data_dir)
+        pod = wait_for(lambda: running(again.url + path + "/back"), timeout=60)
+        containers += wait_for(lambda: container_processes(f"KCTL_TEST={token}"))
+
+        assert stopped == []
+        (status,) = pod["status"]["containerStatuses"]
+        assert status["restartCount"] == 1
+        # The script traps SIGTERM: the grace period ends it with SIGKILL.
+        assert status["lastState"]["terminated"]["exitCode"] == 137
+        assert pod["status"].get("reason") is None
+    finally:
+        for pid in containers:
+            kill_group(pid)
+
+
+def running(url: str) -> dict | None:
+    pod = requests.get(url, timeout=10).json()
+    statuses = pod.get("status", {}).get("containerStatuses") or []
+    up = statuses and all("running" in s.get("state", {}) for s in statuses)
+    return pod if pod["status"].get("phase") == "Running" and up else None
