@@ -14,7 +14,8 @@ from server import discovery, handlers, objects
 from server.auth import TokenAuthenticator
 from server.cache import Cache
 from server.events import expire_events
-from server.errors import APIError, InternalError, MethodNotAllowed, NotFound
+from server.errors import (APIError, BadRequest, InternalError, MethodNotAllowed,
+                           NotFound)
 from server.registry import RegistryOptions, default_registry
 from server.resources import SYSTEM_NAMESPACES, Resources
 from server.store import open_store
@@ -118,6 +119,12 @@ async def errors(request: web.Request, handler) -> web.StreamResponse:
         return _status_response(objects._too_large())
     except (asyncio.CancelledError, ConnectionResetError):
         raise
+    except RecursionError:
+        # Only a body nested deeper than the decoders recurse gets here (JSON,
+        # YAML and patches all recurse); Go's decoders refuse such bodies too.
+        log.warning("%s %s: body nested too deeply", request.method, request.path)
+        return _status_response(BadRequest("the request body is nested too "
+                                           "deeply to decode"))
     except Exception:
         log.exception("%s %s failed", request.method, request.path)
         return _status_response(InternalError("an error on the server has "

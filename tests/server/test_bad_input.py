@@ -147,3 +147,35 @@ def test_a_bad_label_selector_is_a_bad_request(api, stored):
     response = api.get("pods", namespace, params={"labelSelector": "a in"})
 
     assert status_of(response)[:2] == (400, "BadRequest")
+
+
+DEEP = 100_000
+
+
+@pytest.mark.parametrize("content_type, body", [
+    ("application/json", b"[" * DEEP + b"]" * DEEP),
+    ("application/json", b'{"a":' * DEEP + b"1" + b"}" * DEEP),
+    ("application/yaml", b"- " * 5000 + b"x\n"),
+], ids=["json-array", "json-object", "yaml-list"])
+def test_a_body_nested_too_deeply_is_a_bad_request(api, stored, content_type,
+                                                   body):
+    namespace, _ = stored
+
+    response = api.request("POST", api.path("configmaps", namespace), body,
+                           content_type)
+
+    assert status_of(response) == (400, "BadRequest", "the request body is "
+                                   "nested too deeply to decode")
+    assert unchanged(api, stored)
+
+
+def test_a_patch_nested_too_deeply_is_a_bad_request(api, stored):
+    namespace, _ = stored
+    patch = b'{"metadata": {"labels": {"a": "b"}}, "x": ' + b'{"a":' * 5000 + \
+        b"1" + b"}" * 5001
+
+    response = api.patch("pods", namespace, "keep", patch,
+                         "application/merge-patch+json")
+
+    assert status_of(response)[:2] == (400, "BadRequest")
+    assert unchanged(api, stored)
