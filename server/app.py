@@ -200,15 +200,17 @@ def build_app(api: APIServer) -> web.Application:
                           client_max_size=objects.MAX_BODY)
     app["api"] = api
     add = app.router.add_route
-    add("GET", "/version", version)
     for path in ("/livez", "/readyz", "/healthz"):
         add("GET", path, health)
-    add("GET", "/api", api_versions)
-    add("GET", "/api/v1", core_resources)
+    # kube-apiserver answers these with a trailing slash too, and the Python
+    # client asks for /version/.
+    for path, handler in (("/version", version), ("/api", api_versions),
+                          ("/api/v1", core_resources), ("/apis", api_groups),
+                          ("/apis/{group}", api_group),
+                          ("/apis/{group}/{version}", group_resources)):
+        add("GET", path, handler)
+        add("GET", path + "/", handler)
     add("*", "/api/v1/{path:.+}", handlers.core_resource)
-    add("GET", "/apis", api_groups)
-    add("GET", "/apis/{group}", api_group)
-    add("GET", "/apis/{group}/{version}", group_resources)
     add("*", "/apis/{group}/{version}/{path:.+}", handlers.group_resource)
     _add_openapi(app)
 

@@ -145,6 +145,28 @@ def test_discovery_lists_resources_with_short_names_and_verbs(api):
     assert [r["name"] for r in leases["resources"]] == ["leases"]
 
 
+@pytest.mark.parametrize("path", ["/version/", "/api/", "/api/v1/", "/apis/",
+                                  "/apis/apps/", "/apis/apps/v1/"])
+def test_discovery_answers_with_a_trailing_slash_too(api, path):
+    without = api.request("GET", path.rstrip("/"))
+
+    response = api.request("GET", path)
+
+    assert response.status_code == 200
+    assert response.json() == without.json()
+
+
+def test_the_python_client_reads_the_version(api_server):
+    from kubernetes import client
+
+    configuration = client.Configuration()
+    configuration.host = api_server.url
+
+    version = client.VersionApi(client.ApiClient(configuration)).get_code()
+
+    assert version.major == "1"
+
+
 def test_version_and_health(api):
     version = api.request("GET", "/version").json()
 
