@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import bisect
+import json
 import logging
 from collections import OrderedDict
 from typing import Callable
@@ -34,7 +35,9 @@ SNAPSHOTS_KEPT = 64
 def respond(body: bytes, status: int = 200, warnings: list[str] = ()) -> web.Response:
     response = web.Response(body=body, status=status, content_type=JSON)
     for warning in warnings:
-        response.headers.add("Warning", f'299 - "{warning}"')
+        # The text is quoted as Go's strconv.Quote does (client-go unquotes it):
+        # an unknown field's warning carries quotes of its own.
+        response.headers.add("Warning", f"299 - {json.dumps(warning)}")
     return response
 
 
