@@ -88,6 +88,24 @@ def decode_object(kind_name: str, body: bytes, content_type: str,
     return walker.decode(value, schema), walker.warnings()
 
 
+def decode_patched(kind_name: str, value: dict,
+                   directive: str) -> tuple[dict, list[str]]:
+    """A patched object decoded as ``decode_object`` decodes a body.
+
+    kube-apiserver decodes the result of every patch into the kind's type
+    (handlers/patch.go), so unknown fields are never stored; its strict
+    error names no kind. A wrong type raises DecodeError, which the patch
+    handler answers as kube-apiserver does.
+    """
+    walker = _Walker(kind_name, value, directive, prefix="")
+    return walker.decode(value, SCHEMAS[kind_name]), walker.warnings()
+
+
+class DecodeError(BadRequest):
+    """A value the kind's type cannot hold: a wrong JSON type, a malformed
+    quantity, time or base64 string."""
+
+
 # Parsing.
 
 class _Float(float):
@@ -177,12 +195,13 @@ class _Walker:
     """
 
     def __init__(self, kind_name: str, value, directive: str,
-                 yaml_problems: list[str] | None = None):
+                 yaml_problems: list[str] | None = None,
+                 prefix: str | None = None):
         self.kind_name = kind_name
         self.directive = directive
         self.yaml_problems = yaml_problems or []
         self.problems: list[str] = []
-        self.prefix = _prefix(kind_name, value)
+        self.prefix = _prefix(kind_name, value) if prefix is None else prefix
 
     def decode(self, value, schema: ObjectSchema) -> dict:
         if not isinstance(value, dict):
@@ -270,17 +289,17 @@ class _Walker:
         return self.value(item, type_, f, struct, path)
 
     def _type_error(self, item, type_: Type, struct: str, path: tuple,
-                    go_type: str | None = None) -> BadRequest:
+                    go_type: str | None = None) -> DecodeError:
         what = _json_kind(item)
         if what == "number" and type_.kind in ("int32", "int64",
                                                 "intorstring"):
             what = f"number {_number_text(item)}"
-        return BadRequest(
+        return DecodeError(
             f"{self.prefix}json: cannot unmarshal {what} into Go struct field "
             f"{struct}.{_go_path(path)} of type {go_type or type_.go_name()}")
 
-    def _failure(self, message: str) -> BadRequest:
-        return BadRequest(f"{self.prefix}{message}")
+    def _failure(self, message: str) -> DecodeError:
+        return DecodeError(f"{self.prefix}{message}")
 
     # Scalars: each returns the value to store or raises BadRequest.
 

@@ -236,14 +236,14 @@ async def update_object(request: web.Request, info: RequestInfo) -> web.Response
 
 async def patch_object(request: web.Request, info: RequestInfo) -> web.Response:
     api = request.app["api"]
-    decode.field_validation_directive(request.query.get("fieldValidation"),
-                                      "PatchOptions")
+    validation = decode.field_validation_directive(
+        request.query.get("fieldValidation"), "PatchOptions")
     body = await objects.read_body(request)
     content_type = request.headers.get("Content-Type", "").split(";")[0].strip()
-    patched = await api.resources.patch(info.kind, info.namespace, info.name, body,
-                                        content_type, info.subresource,
-                                        _dry_run(request))
-    return respond(objects.encode(patched))
+    patched, warnings = await api.resources.patch(
+        info.kind, info.namespace, info.name, body, content_type, info.subresource,
+        _dry_run(request), validation)
+    return respond(objects.encode(patched), 200, warnings)
 
 
 async def _delete_options(request: web.Request) -> dict:

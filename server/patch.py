@@ -12,12 +12,15 @@ import copy
 
 import jsonpatch
 import jsonpointer
+import orjson
 
 from server import strategic_diff
+from server.decode import DecodeError, decode_patched
 from server.errors import (
-    APIError, BadRequest, RequestEntityTooLarge, UnsupportedMediaType,
+    APIError, BadRequest, FieldError, Invalid, RequestEntityTooLarge,
+    UnsupportedMediaType,
 )
-from server.gojson import GoJSONError, decode, go_type, json_kind
+from server.gojson import GoJSONError, decode, go_fmt, go_type, json_kind
 from server.patch_meta import merge_keys_for
 from server.strategic_merge import strategic_merge
 from server.strategic_schema import PatchError
@@ -73,6 +76,29 @@ def apply_patch(kind_name: str, obj: dict, patch: bytes,
     if media_type == MERGE_PATCH:
         return _apply_merge_patch(original, patch)
     return _apply_strategic_patch(kind_name, original, patch)
+
+
+def decode_result(kind_name: str, patched: dict, patch: bytes, content_type: str,
+                  directive: str) -> tuple[dict, list[str]]:
+    """The patched object as the kind's type holds it, and the warnings.
+
+    As for a create, unknown fields are dropped, warned about (Warn) or
+    refused (Strict, 400). A value of the wrong type is kube-apiserver's 422
+    on the field "patch", which quotes the patched document (JSON and merge
+    patches) or the patch itself (strategic merge).
+    """
+    try:
+        return decode_patched(kind_name, patched, directive)
+    except DecodeError as err:
+        media_type = content_type.split(";", 1)[0].strip().lower()
+        if media_type == STRATEGIC_MERGE_PATCH:
+            # TODO: kube-apiserver's detail here is the unstructured
+            # converter's ("unrecognized type: int32"), not encoding/json's.
+            shown = go_fmt(decode(patch))
+        else:
+            shown = orjson.dumps(patched).decode()
+        error = FieldError("Invalid value", "patch", shown, err.message)
+        raise Invalid("", "", [error]) from None
 
 
 def _decode(body: bytes, prefix: str = "") -> object:

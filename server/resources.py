@@ -23,7 +23,7 @@ from server.errors import (
     Invalid,
     NotFound,
 )
-from server.patch import apply_patch
+from server.patch import apply_patch, decode_result
 from server.registry import Kind, Registry
 from server.store import (
     KeyExistsError,
@@ -178,7 +178,11 @@ class Resources:
 
     async def patch(self, kind: Kind, namespace: str, name: str, patch: bytes,
                     content_type: str, subresource: str = "",
-                    dry_run: bool = False) -> dict:
+                    dry_run: bool = False,
+                    field_validation: str = "Warn") -> tuple[dict, list[str]]:
+        """The patched object as stored, and the decode warnings for the client."""
+        warnings: list[str] = []
+
         def mutate(current: dict) -> dict:
             patched = apply_patch(kind.kind, current, patch, content_type)
             if not isinstance(patched.get("metadata"), dict):
@@ -187,10 +191,15 @@ class Resources:
             if wanted and wanted != current["metadata"].get("resourceVersion"):
                 raise Conflict.stale(kind.resource, name, kind.group)
             objects.check_type(kind, patched)
+            # A retry decodes again: only the last attempt's warnings count.
+            patched, found = decode_result(kind.kind, patched, patch, content_type,
+                                           field_validation)
+            warnings[:] = found
             return self.merge_update(kind, current, patched, subresource)
 
-        return await self.guaranteed_update(kind, namespace, name, mutate,
-                                            None, dry_run)
+        patched = await self.guaranteed_update(kind, namespace, name, mutate,
+                                               None, dry_run)
+        return patched, warnings
 
     def merge_update(self, kind: Kind, current: dict, obj: dict,
                       subresource: str) -> dict:

@@ -16,6 +16,7 @@ from server.patch import (
     create_three_way_merge_patch, create_two_way_merge_patch, supports_strategic,
 )
 from server.strategic_schema import PatchError
+from tests.server.helpers import API, pod, status_of
 
 POD = {
     "apiVersion": "v1",
@@ -605,3 +606,130 @@ def test_three_way_patch_matches_what_kubectl_apply_sends(kubectl, namespace):
     assert [e["name"] for e in spec["containers"][1]["env"]] == ["EY", "EZ"]
     assert spec["volumes"][0]["configMap"]["name"] == "cm"
     assert "emptyDir" not in spec["volumes"][0]
+
+
+# Over HTTP: the patched object is decoded as a created one is.
+
+UNKNOWN_FIELD_PATCHES = [
+    (JSON_PATCH, [{"op": "add", "path": "/spec/bogus", "value": 1}]),
+    (MERGE_PATCH, {"spec": {"bogus": 1}}),
+    (STRATEGIC_MERGE_PATCH, {"spec": {"bogus": 1}}),
+]
+PATCH_IDS = ["json", "merge", "strategic"]
+
+
+@pytest.fixture
+def api(api_server) -> API:
+    return API(api_server.url)
+
+
+@pytest.fixture
+def live_pod(api, namespace) -> str:
+    assert api.create("pods", namespace, pod("p")).status_code == 201
+    return namespace
+
+
+def patch_pod(api: API, namespace: str, body, content_type: str,
+              validation: str | None = None):
+    params = {"fieldValidation": validation} if validation else {}
+    path = api.path("pods", namespace, "p")
+    return api.request("PATCH", path, body, content_type, params=params)
+
+
+def stored_spec(api: API, namespace: str) -> dict:
+    return api.get("pods", namespace, "p").json()["spec"]
+
+
+@pytest.mark.parametrize("content_type,body", UNKNOWN_FIELD_PATCHES, ids=PATCH_IDS)
+def test_strict_patch_with_an_unknown_field_is_refused(api, live_pod, content_type,
+                                                       body):
+    response = patch_pod(api, live_pod, body, content_type, "Strict")
+
+    assert status_of(response) == (
+        400, "BadRequest", 'strict decoding error: unknown field "spec.bogus"')
+    assert "bogus" not in stored_spec(api, live_pod)
+
+
+@pytest.mark.parametrize("validation", [None, "Warn"], ids=["default", "warn"])
+@pytest.mark.parametrize("content_type,body", UNKNOWN_FIELD_PATCHES, ids=PATCH_IDS)
+def test_warn_patch_drops_an_unknown_field_with_a_warning(api, live_pod,
+                                                          content_type, body,
+                                                          validation):
+    response = patch_pod(api, live_pod, body, content_type, validation)
+
+    assert response.status_code == 200, response.text
+    assert response.headers["Warning"] == '299 - "unknown field \\"spec.bogus\\""'
+    assert "bogus" not in response.json()["spec"]
+    assert "bogus" not in stored_spec(api, live_pod)
+
+
+@pytest.mark.parametrize("content_type,body", UNKNOWN_FIELD_PATCHES, ids=PATCH_IDS)
+def test_ignore_patch_drops_an_unknown_field_silently(api, live_pod, content_type,
+                                                      body):
+    response = patch_pod(api, live_pod, body, content_type, "Ignore")
+
+    assert response.status_code == 200, response.text
+    assert "Warning" not in response.headers
+    assert "bogus" not in stored_spec(api, live_pod)
+
+
+def test_an_unknown_top_level_field_is_named_from_the_root(api, live_pod):
+    response = patch_pod(api, live_pod, {"bogus": 1}, MERGE_PATCH)
+
+    assert response.headers["Warning"] == '299 - "unknown field \\"bogus\\""'
+    assert "bogus" not in api.get("pods", live_pod, "p").json()
+
+
+def test_a_patch_stores_quantities_in_canonical_form(api, namespace):
+    labels = {"app": "q"}
+    container = {"name": "main", "image": "nginx"}
+    deployment = {"apiVersion": "apps/v1", "kind": "Deployment",
+                  "metadata": {"name": "q"},
+                  "spec": {"selector": {"matchLabels": labels}, "template": {
+                      "metadata": {"labels": labels},
+                      "spec": {"containers": [container]}}}}
+    path = api.path("deployments", namespace, group="apps/v1")
+    assert api.request("POST", path, deployment).status_code == 201
+    limits = {"cpu": 0.5, "memory": "1024Mi"}
+    body = {"spec": {"template": {"spec": {"containers": [
+        {"name": "main", "resources": {"limits": limits}}]}}}}
+
+    response = api.request("PATCH", f"{path}/q", body, STRATEGIC_MERGE_PATCH)
+
+    assert response.status_code == 200, response.text
+    stored = api.request("GET", f"{path}/q").json()
+    resources = stored["spec"]["template"]["spec"]["containers"][0]["resources"]
+    assert resources["limits"] == {"cpu": "500m", "memory": "1Gi"}
+
+
+WRONG_TYPE = ("json: cannot unmarshal string into Go struct field "
+              "PodSpec.spec.activeDeadlineSeconds of type int64")
+
+
+@pytest.mark.parametrize("content_type,body", [
+    (JSON_PATCH, [{"op": "add", "path": "/spec/activeDeadlineSeconds",
+                   "value": "x"}]),
+    (MERGE_PATCH, {"spec": {"activeDeadlineSeconds": "x"}}),
+    (STRATEGIC_MERGE_PATCH, {"spec": {"activeDeadlineSeconds": "x"}}),
+], ids=PATCH_IDS)
+def test_a_wrong_type_in_a_patch_is_invalid_patch(api, live_pod, content_type,
+                                                  body):
+    response = patch_pod(api, live_pod, body, content_type, "Ignore")
+
+    code, reason, message = status_of(response)
+    assert (code, reason) == (422, "Invalid")
+    assert message.startswith(' "" is invalid: patch: Invalid value: ')
+    assert message.endswith(": " + WRONG_TYPE)
+    cause = response.json()["details"]["causes"][0]
+    assert cause["field"] == "patch" and cause["reason"] == "FieldValueInvalid"
+    assert "activeDeadlineSeconds" not in stored_spec(api, live_pod)
+
+
+def test_strategic_wrong_type_quotes_the_patch_as_go_prints_it(api, live_pod):
+    body = {"spec": {"activeDeadlineSeconds": "x"}}
+
+    response = patch_pod(api, live_pod, body, STRATEGIC_MERGE_PATCH)
+
+    assert status_of(response)[2].startswith(
+        ' "" is invalid: patch: Invalid value: '
+        '"map[spec:map[activeDeadlineSeconds:x]]"')
