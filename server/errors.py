@@ -177,6 +177,18 @@ class Gone(APIError):
     code = 410
     reason = "Expired"
 
+    def __init__(self, message: str, *, continue_token: str = "", **kw):
+        super().__init__(message, **kw)
+        self.continue_token = continue_token
+
+    def status(self) -> dict:
+        # An expired continue token's Status offers one to go on with, in
+        # its ListMeta, as kube-apiserver's does.
+        body = super().status()
+        if self.continue_token:
+            body["metadata"]["continue"] = self.continue_token
+        return body
+
 
 class RequestEntityTooLarge(APIError):
     code = 413

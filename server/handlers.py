@@ -24,12 +24,17 @@ from server.request import (
     wants_table,
 )
 from server.selectors import parse_field_selector, parse_label_selector
+from server.store import CompactedError
 
 log = logging.getLogger(__name__)
 
 JSON = "application/json"
-# Paginated lists kept for their continue tokens, as snapshots of entries.
+# Paginated lists kept for their continue tokens, as snapshots of entries; a
+# token whose snapshot is gone is served from the store's history.
 SNAPSHOTS_KEPT = 64
+# The revision of a continue token that goes on at the latest state, as
+# kube-apiserver hands out once the token's own revision is compacted.
+LATEST = -1
 
 
 def respond(body: bytes, status: int = 200, warnings: list[str] = ()) -> web.Response:
@@ -136,7 +141,8 @@ async def list_objects(request: web.Request, info: RequestInfo) -> web.Response:
     limit = query_int(request, "limit") or 0
     token = request.query.get("continue", "")
     if token:
-        entries, revision, start = _continued(api, resource, info, request, token)
+        entries, revision, start = await _continued(api, resource, info, request,
+                                                    token)
     else:
         revision = api.cache.revision
         entries = list(resource.select(info.namespace, selection(request, info)))
@@ -174,26 +180,73 @@ def _remember(api, request: web.Request, info: RequestInfo, entries: list[Entry]
     snapshots.move_to_end(key)
     while len(snapshots) > SNAPSHOTS_KEPT:
         snapshots.popitem(last=False)
-    start = entries[offset].key
-    token = {"v": "meta.k8s.io/v1", "rv": revision, "start": start}
+    return _encode_continue(revision, entries[offset].key)
+
+
+def _encode_continue(revision: int, start_key: str) -> str:
+    token = {"v": "meta.k8s.io/v1", "rv": revision, "start": start_key}
     return base64.urlsafe_b64encode(orjson.dumps(token)).decode()
 
 
-def _continued(api, resource: ResourceCache, info: RequestInfo,
-               request: web.Request, token: str) -> tuple[list[Entry], int, int]:
-    """A later page: from the kept snapshot, else the store's history."""
+def _decode_continue(token: str) -> tuple[int, str]:
+    padded = token + "=" * (-len(token) % 4)
     try:
-        decoded = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        decoded = orjson.loads(base64.urlsafe_b64decode(padded))
         revision, start_key = int(decoded["rv"]), str(decoded["start"])
     except (ValueError, KeyError, TypeError):
-        raise BadRequest(f"continue key is not valid: illegal base64 data")
-    entries = api.snapshots.get(_snapshot_id(request, info, revision))
-    if entries is None:
-        raise Gone(
-            "The provided continue parameter is too old to display a consistent "
-            "list result. You can start a new list without the continue parameter.")
+        raise BadRequest("continue key is not valid: illegal base64 data")
+    if revision == 0 or revision < LATEST:
+        raise BadRequest("continue key is not valid: incorrect encoded start "
+                         "resourceVersion (version meta.k8s.io/v1)")
+    return revision, start_key
+
+
+async def _continued(api, resource: ResourceCache, info: RequestInfo,
+                     request: web.Request, token: str) -> tuple[list[Entry], int, int]:
+    """A later page: from the kept snapshot, else the store's history."""
+    revision, start_key = _decode_continue(token)
+    if revision == LATEST:
+        entries = list(resource.select(info.namespace, selection(request, info)))
+        revision = api.cache.revision
+    elif revision < api.store.compact_revision():
+        raise _continue_expired(start_key)
+    else:
+        entries = api.snapshots.get(_snapshot_id(request, info, revision))
+        if entries is None:
+            entries = await _list_at(api, resource, info, request, revision,
+                                     start_key)
     keys = [e.key for e in entries]
     return entries, revision, bisect.bisect_left(keys, start_key)
+
+
+async def _list_at(api, resource: ResourceCache, info: RequestInfo,
+                   request: web.Request, revision: int,
+                   start_key: str) -> list[Entry]:
+    """The rest of a list from ``start_key`` as the store held it at
+    ``revision``: a snapshot no longer kept, or from before a restart."""
+    prefix = resource.prefix + (f"{info.namespace}/" if info.namespace else "")
+    try:
+        values, _, _ = await api.store.range(prefix, revision=revision,
+                                             start=start_key)
+    except CompactedError:
+        raise _continue_expired(start_key) from None
+    match = selection(request, info)
+    entries = (Entry(info.kind, kv, orjson.loads(kv.value)) for kv in values)
+    return [e for e in entries if match is None or match(e)]
+
+
+def _continue_expired(start_key: str) -> Gone:
+    # kube-apiserver's answer once etcd compacted the token's revision: its
+    # Status carries a token that goes on from the same key at the latest
+    # state (staging/src/k8s.io/apiserver/pkg/storage/etcd3/store.go).
+    return Gone(
+        "The provided continue parameter is too old to display a consistent list "
+        "result. You can start a new list without the continue parameter, or use "
+        "the continue token in this response to retrieve the remainder of the "
+        "results. Continuing with the provided token results in an inconsistent "
+        "list - objects that were created, modified, or deleted between the time "
+        "the first chunk was returned and now may show up in the list.",
+        continue_token=_encode_continue(LATEST, start_key))
 
 
 # Writes.

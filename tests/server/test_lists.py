@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import time
+
 import pytest
 
+from server.handlers import SNAPSHOTS_KEPT
 from tests.server.helpers import API, TABLE, configmap, pod, status_of
 
 
@@ -94,17 +98,104 @@ def test_pages_follow_continue_tokens_over_one_snapshot(api, namespace):
     assert first["metadata"]["remainingItemCount"] == 4
 
 
-def test_an_unknown_continue_token_is_gone(api, namespace):
-    import base64
-    import json
+def follow(api: API, namespace: str, token: str, limit: int = 2) -> list[dict]:
+    """The pages a continue token leads to, to the last."""
+    pages = []
+    while token:
+        page = api.get("configmaps", namespace,
+                       params={"limit": limit, "continue": token}).json()
+        pages.append(page)
+        token = page["metadata"].get("continue")
+    return pages
 
-    token = base64.urlsafe_b64encode(json.dumps(
-        {"v": "meta.k8s.io/v1", "rv": 1, "start": "x"}).encode()).decode()
 
-    response = api.get("configmaps", namespace, params={"limit": 1,
-                                                         "continue": token})
+def page_names(pages: list[dict]) -> list[str]:
+    return [i["metadata"]["name"] for page in pages for i in page["items"]]
 
-    assert status_of(response)[:2] == (410, "Expired")
+
+def test_a_token_goes_on_after_its_snapshot_is_evicted(api, namespace):
+    for n in range(4):
+        api.create("configmaps", namespace, configmap(f"p{n}"))
+    first = api.get("configmaps", namespace, params={"limit": 2}).json()
+    api.create("configmaps", namespace, configmap("p1a"))
+    for _ in range(SNAPSHOTS_KEPT + 1):  # newer paginated lists push it out
+        api.get("configmaps", namespace, params={"limit": 1})
+
+    pages = follow(api, namespace, first["metadata"]["continue"])
+
+    assert page_names(pages) == ["p2", "p3"]
+    assert pages[0]["metadata"]["resourceVersion"] == first["metadata"][
+        "resourceVersion"]
+
+
+def test_a_token_goes_on_over_the_same_snapshot_after_a_restart(start_server):
+    server = start_server()
+    api = API(server.url)
+    for n in range(5):
+        api.create("configmaps", "default", configmap(f"p{n}"))
+    first = api.get("configmaps", "default", params={"limit": 2}).json()
+    api.create("configmaps", "default", configmap("p2a"))
+    api.delete("configmaps", "default", "p4")
+    server.stop()
+
+    restarted = API(start_server(data_dir=server.data_dir).url)
+    pages = follow(restarted, "default", first["metadata"]["continue"])
+
+    assert page_names(pages) == ["p2", "p3", "p4"]
+    assert pages[0]["metadata"]["remainingItemCount"] == 1
+    assert {p["metadata"]["resourceVersion"] for p in pages} == {
+        first["metadata"]["resourceVersion"]}
+
+
+@pytest.mark.parametrize("token,message", [
+    ("%%%", "continue key is not valid: illegal base64 data"),
+    (base64.urlsafe_b64encode(b'{"v":"meta.k8s.io/v1","rv":0,"start":"a"}').decode(),
+     "continue key is not valid: incorrect encoded start resourceVersion "
+     "(version meta.k8s.io/v1)"),
+], ids=["not-base64", "revision-0"])
+def test_a_malformed_token_is_a_bad_request(api, namespace, token, message):
+    response = api.get("configmaps", namespace, params={"continue": token})
+
+    assert status_of(response) == (400, "BadRequest", message)
+
+
+EXPIRED = (
+    "The provided continue parameter is too old to display a consistent list "
+    "result. You can start a new list without the continue parameter, or use the "
+    "continue token in this response to retrieve the remainder of the results. "
+    "Continuing with the provided token results in an inconsistent list - objects "
+    "that were created, modified, or deleted between the time the first chunk was "
+    "returned and now may show up in the list.")
+
+
+def expired_answer(api: API, token: str, timeout: float = 15):
+    """The answer to ``token`` once compaction has passed its revision."""
+    deadline = time.monotonic() + timeout
+    while True:
+        api.create("configmaps", "default", {"metadata": {"generateName": "w-"}})
+        response = api.get("configmaps", "default",
+                           params={"limit": 1, "continue": token})
+        if response.status_code != 200 or time.monotonic() > deadline:
+            return response
+        time.sleep(0.2)
+
+
+def test_a_token_of_a_compacted_revision_is_expired(start_server):
+    server = start_server("--compact-interval=0.1", "--keep-revisions=1",
+                          "--keep-seconds=0")
+    api = API(server.url)
+    for name in ("a", "b", "c"):
+        api.create("configmaps", "default", configmap(name))
+    first = api.get("configmaps", "default", params={"limit": 1}).json()
+    api.create("configmaps", "default", configmap("b2"))
+
+    response = expired_answer(api, first["metadata"]["continue"])
+
+    assert status_of(response) == (410, "Expired", EXPIRED)
+    # Its own token goes on from the same key at the latest state.
+    latest = response.json()["metadata"]["continue"]
+    rest = api.get("configmaps", "default", params={"continue": latest}).json()
+    assert page_names([rest])[:3] == ["b", "b2", "c"]
 
 
 def test_tables_carry_the_kinds_columns_and_row_metadata(api, namespace):
