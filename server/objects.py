@@ -87,8 +87,8 @@ def decode_object(kind: Kind, body: bytes, content_type: str,
     if not isinstance(obj, dict):
         raise BadRequest("the body of the request must be a JSON object")
     check_type(kind, obj)
-    obj.setdefault("apiVersion", kind.api_version)
-    obj.setdefault("kind", kind.kind)
+    # First, as Kubernetes writes them, also when the client sent neither.
+    obj = {"kind": kind.kind, "apiVersion": kind.api_version, **obj}
     meta = obj.get("metadata")
     if meta is None:
         obj["metadata"] = {}

@@ -179,3 +179,14 @@ def test_a_patch_nested_too_deeply_is_a_bad_request(api, stored):
 
     assert status_of(response)[:2] == (400, "BadRequest")
     assert unchanged(api, stored)
+
+
+def test_an_object_sent_without_kind_and_api_version_is_stored_with_them(
+        api, namespace):
+    body = {"metadata": {"name": "bare"}, "data": {"a": "b"}}
+
+    created = api.create("configmaps", namespace, body).json()
+    read = api.get("configmaps", namespace, "bare").json()
+
+    assert list(created)[:2] == ["kind", "apiVersion"]
+    assert (read["kind"], read["apiVersion"]) == ("ConfigMap", "v1")
