@@ -102,6 +102,9 @@ def _route(method: str, info: RequestInfo, request: web.Request) -> Callable:
         handler = None
     elif sub == "finalize" and method != "PUT":
         handler = None
+    elif method == "DELETE" and not info.name and \
+            "deletecollection" not in info.kind.verbs:
+        handler = None  # namespaces: kube serves no deletecollection
     else:
         handler = routes.get((method, bool(info.name)))
     if handler is None:

@@ -79,6 +79,13 @@ def test_a_method_the_resource_does_not_serve_is_not_allowed(api, stored):
     assert unchanged(api, stored)
 
 
+def test_namespaces_serve_no_deletecollection(api, stored):
+    response = api.request("DELETE", "/api/v1/namespaces")
+
+    assert status_of(response)[:2] == (405, "MethodNotAllowed")
+    assert api.get("namespaces", "", stored[0]).status_code == 200
+
+
 def test_a_body_over_three_mebibytes_is_too_large(api, stored):
     namespace, _ = stored
     body = configmap("huge", big="x" * (3 * 1024 * 1024 + 10))
