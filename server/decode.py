@@ -278,9 +278,22 @@ class _Walker:
         if kind == "map":
             if not isinstance(item, dict):
                 raise self._type_error(item, type_, struct, path)
+            self._map_duplicates(item, path)
             return {k: self._element(v, type_.item, f, struct, path)
                     for k, v in item.items()}
         return _SCALARS[kind](self, item, type_, struct, path)
+
+    def _map_duplicates(self, item: dict, path: tuple) -> None:
+        # A repeated key of a map (labels, data) is a duplicate field to Go's
+        # strict decoder too; the last value wins, as in Go.
+        keys = getattr(item, "keys_in_order", None)
+        if keys is None:
+            return
+        seen: set = set()
+        for key in keys:
+            if key in seen:
+                self._problem("duplicate field", path + (key,))
+            seen.add(key)
 
     def _element(self, item, type_: Type, f: Field, struct: str, path: tuple):
         if item is None:

@@ -147,6 +147,23 @@ def test_duplicates_are_refused_under_strict():
                               'duplicate field "metadata.name", ')
 
 
+MAP_DUPLICATES = (b'{"apiVersion":"v1","kind":"Pod","metadata":{"name":"a",'
+                  b'"labels":{"x":"1","x":"2"}},"spec":{"containers":[{"name":"c",'
+                  b'"image":"x"}]}}')
+
+
+def test_a_repeated_map_key_keeps_the_last_value_and_warns():
+    obj, warnings = decode(MAP_DUPLICATES)
+
+    assert obj["metadata"]["labels"] == {"x": "2"}
+    assert warnings == ['duplicate field "metadata.labels.x"']
+
+
+def test_a_repeated_map_key_is_refused_under_strict():
+    assert bad_request(MAP_DUPLICATES, "Strict") == PREFIX + (
+        'strict decoding error: duplicate field "metadata.labels.x"')
+
+
 def test_unsupported_field_validation_is_invalid():
     with pytest.raises(Invalid) as caught:
         field_validation_directive("strict")
