@@ -11,9 +11,9 @@ from server.registry import Kind, Registry
 
 # (group, kind, resource, namespaced, subresources)
 SERVED = [
-    ("", "Namespace", "namespaces", False, ("status",)),
+    ("", "Namespace", "namespaces", False, ("status", "finalize")),
     ("", "Node", "nodes", False, ("status",)),
-    ("", "Pod", "pods", True, ("status", "binding", "log")),
+    ("", "Pod", "pods", True, ("status", "binding", "log", "eviction")),
     ("", "Service", "services", True, ("status",)),
     ("", "Endpoints", "endpoints", True, ()),
     ("", "ReplicationController", "replicationcontrollers", True,

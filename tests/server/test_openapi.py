@@ -63,6 +63,15 @@ def _patch_ops(document: dict) -> list[dict]:
             if "patch" in item]
 
 
+def test_the_kinds_under_test_are_those_the_server_serves():
+    from server.registry import default_registry
+
+    served = [(k.group, k.kind, k.resource, k.namespaced, tuple(k.subresources))
+              for k in default_registry().kinds]
+
+    assert sorted(served) == sorted(SERVED)
+
+
 @pytest.mark.parametrize("served", SERVED, ids=[s[1] for s in SERVED])
 def test_every_kind_has_a_patch_with_field_validation(registry, served):
     # kubectl's QueryParamVerifierV3 finds the PATCH operation by its GVK and
