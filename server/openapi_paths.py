@@ -226,6 +226,8 @@ def _subresource_ops(kind: Kind, gvk, sub: str) -> list[_Operation]:
         return [_Operation("get", "get", kind,
                            f"read log of the specified {kind.kind}", gvk, _LOG,
                            {"200": None}, suffix=title)]
+    # TODO: pods/eviction is served but has no path here: the policy/v1
+    # Eviction schema is not written yet (kubectl drain does not read it).
     return []
 
 
