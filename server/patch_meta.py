@@ -3,7 +3,9 @@
 Kubernetes reads this from the ``patchStrategy`` and ``patchMergeKey`` struct
 tags of k8s.io/api (checked against the tags compiled into kubectl v1.32).
 Here it is one table, keyed by kind and by the field's path with list indexes
-left out, so a later schema-driven version can replace it wholesale.
+left out. The kinds the server serves read theirs from their schema
+(server.schema.merge_key_table) instead; their entries here are checked
+against it.
 
 An entry is ``(merge_key, strategies)``: ``merge_key`` is "" for lists of
 scalars and for maps; ``strategies`` is "merge", "replace", "retainKeys" or
@@ -12,6 +14,8 @@ holds a map and replaced when it holds a list, as for an untagged field.
 """
 
 from __future__ import annotations
+
+import functools
 
 MergeKeys = dict[str, tuple[str, str]]
 
@@ -97,7 +101,18 @@ MERGE_KEYS: dict[str, MergeKeys] = {
 }
 
 
+@functools.cache
 def merge_keys_for(kind_name: str) -> MergeKeys | None:
     """The table of a built-in kind, or None for a kind Kubernetes would not
-    strategic-merge (custom resources)."""
+    strategic-merge (custom resources).
+
+    A kind this server serves takes its table from its schema, so patch and
+    decoding read one source; the hand-written table above serves the
+    built-in kinds kctl apply meets on other clusters only.
+    """
+    from server.schema import SCHEMAS, merge_key_table
+
+    schema = SCHEMAS.get(kind_name)
+    if schema is not None and schema.gvk is not None:
+        return merge_key_table(kind_name)
     return MERGE_KEYS.get(kind_name)
