@@ -3,7 +3,9 @@
 HTTP failures become a few typed errors carrying the server's Status message.
 ``list_watch`` lists, then watches from the list's resourceVersion, resumes
 from the last resourceVersion it saw when a watch ends, and lists again when the
-server answers 410 Gone, as client-go's reflector does.
+server answers 410 Gone, as client-go's reflector does. Failures back off
+(doubling, capped), and so does a watch that keeps ending at once without an
+event, so a server is never watched in a tight loop.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from typing import AsyncIterator, Callable
+import time
+from typing import AsyncIterator, Awaitable, Callable
 from urllib.parse import quote
 
 import aiohttp
@@ -46,6 +49,10 @@ class Gone(APIError):
 
 _ERRORS = {404: NotFound, 409: Conflict, 410: Gone}
 
+# A watch that ends sooner than this without an event counts as a failure
+# (controllers/informer.py uses the same threshold).
+SHORT_WATCH = 1.0
+
 # What a call to the API server can fail with that is worth retrying.
 TRANSIENT = (APIError, aiohttp.ClientError, OSError, asyncio.TimeoutError)
 
@@ -67,8 +74,12 @@ def pod_path(namespace: str, name: str = "") -> str:
 class APIClient:
     """An aiohttp session bound to one API server."""
 
-    def __init__(self, server: str, token: str | None = None):
+    def __init__(self, server: str, token: str | None = None,
+                 sleep: Callable[[float], Awaitable] = asyncio.sleep,
+                 clock: Callable[[], float] = time.monotonic):
         self.server = server.rstrip("/")
+        # Injected, so that a test can see the delays between watches.
+        self.sleep, self.clock = sleep, clock
         self.headers = {"Accept": "application/json",
                         "User-Agent": "kctl-node"}
         if token:
@@ -141,24 +152,40 @@ class APIClient:
                     listed = await self.get(path, params)
                     resource_version = listed["metadata"].get("resourceVersion", "")
                     yield "LIST", listed.get("items") or []
-                async for event_type, obj in self._watch(path, params, resource_version):
+                started, events = self.clock(), 0
+                watch = self._watch(path, params, resource_version)
+                async for event_type, obj in watch:
+                    events += 1
                     version = obj.get("metadata", {}).get("resourceVersion")
                     if version:
                         resource_version = version
                     if event_type != "BOOKMARK":
                         yield event_type, obj
-                # TODO: a server that ends every watch at once, without an error,
-                # is watched again at once; client-go's reflector backs off there.
-                delay.reset()
             except Gone:
                 log.debug("watch %s: resourceVersion %s is gone; relisting",
                           path, resource_version)
                 resource_version = ""
+                continue
             except (aiohttp.ClientError, asyncio.TimeoutError, APIError,
                     orjson.JSONDecodeError) as err:
                 wait = delay()
                 log.debug("watch %s failed (%s); retrying in %.1fs", path, err, wait)
-                await asyncio.sleep(wait)
+                await self.sleep(wait)
+                continue
+            await self._after_watch(path, delay, events, self.clock() - started)
+
+    async def _after_watch(self, path: str, delay: RetryDelay, events: int,
+                           lasted: float) -> None:
+        """Back off after a watch that ended at once without events, as client-go's
+        reflector does ("very short watch"): a server that ends every watch
+        without an error must not be watched in a tight loop."""
+        if events or lasted >= SHORT_WATCH:
+            delay.reset()
+            return
+        wait = delay()
+        log.debug("watch %s ended at once without events; watching again in %.1fs",
+                  path, wait)
+        await self.sleep(wait)
 
     async def _watch(self, path: str, params: dict, resource_version: str
                      ) -> AsyncIterator[tuple[str, dict]]:
