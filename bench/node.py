@@ -4,7 +4,8 @@ Starts an API server (without its own node) and one agent, each in its own
 process on free ports, creates N pods bound to the agent's node as fast as the
 server takes them, and measures for each pod the time from its create request
 to the watch event that shows it Running. With all pods running it then samples
-the agent's RSS and CPU while idle. Everything started is ended by pid.
+the agent's RSS and CPU while idle. Everything started is ended by pid, and so
+are the containers, even when the run aborts before it deletes its pods.
 
     python bench/node.py [--pods 100] [--idle-seconds 30]
 """
@@ -28,6 +29,9 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 NODE = "bench-node"
+# On SIGTERM the agent stops its containers within this time; without it they
+# would keep running for a next agent that never comes.
+SHUTDOWN_GRACE = 10
 
 
 def free_port() -> int:
@@ -50,11 +54,11 @@ def start(command: list[str], log: Path) -> subprocess.Popen:
                                 stderr=handle)
 
 
-def stop(process: subprocess.Popen) -> None:
+def stop(process: subprocess.Popen, timeout: float = 20) -> None:
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         try:
-            process.wait(20)
+            process.wait(timeout)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
@@ -165,6 +169,31 @@ def measure(url: str, agent: subprocess.Popen, count: int, idle: float) -> None:
     delete_pods(url, namespace, created)
 
 
+def kill_containers(data_dir: Path) -> int:
+    """SIGKILL the containers an agent's state files still show running (an
+    agent killed before its grace period ended); how many there were."""
+    sys.path.insert(0, str(ROOT))  # run as a script, only bench/ is on the path
+    from node.runtime.process import ProcessIdentity, kill_identity
+
+    killed = 0
+    for state in data_dir.glob("pods/*/state.json"):
+        try:
+            containers = json.loads(state.read_text()).get("containers", {})
+        except (OSError, ValueError):
+            continue
+        for record in containers.values():
+            if record.get("process"):
+                killed += kill_identity(ProcessIdentity.from_dict(record["process"]))
+    return killed
+
+
+def stop_agent(agent: subprocess.Popen, data_dir: Path) -> None:
+    stop(agent, timeout=SHUTDOWN_GRACE + 20)
+    killed = kill_containers(data_dir)
+    if killed:
+        print(f"killed {killed} containers the agent left running", file=sys.stderr)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pods", type=int, default=100)
@@ -183,13 +212,15 @@ def main() -> None:
             wait_until(lambda: _ready(url), 30, "the API server")
             agent = start([sys.executable, "-m", "node", "--server", url, "--name",
                            NODE, "--data-dir", str(work / "node"),
-                           "--max-pods", str(max(110, args.pods))], work / "node.log")
+                           "--max-pods", str(max(110, args.pods)),
+                           "--shutdown-grace-period", f"{SHUTDOWN_GRACE}s"],
+                          work / "node.log")
             wait_until(lambda: requests.get(f"{url}/api/v1/nodes/{NODE}").ok, 30,
                        "the node to register")
             measure(url, agent, args.pods, args.idle_seconds)
         finally:
             if agent is not None:
-                stop(agent)
+                stop_agent(agent, work / "node")
             stop(server)
 
 
