@@ -327,3 +327,25 @@ def test_deleting_a_deployment_removes_its_replica_sets_and_pods(cluster):
 
     wait_for(lambda: not cluster.replica_sets("gone"), message="replica sets gone")
     wait_for(lambda: not cluster.items("pods"), message="pods gone")
+
+
+def test_orphan_deletion_leaves_the_replica_set_and_its_pods(cluster):
+    cluster.create_deployment("kept", replicas=2)
+    cluster.wait_complete("kept", 2)
+    (rs,) = cluster.replica_sets("kept")
+    pods = {p["metadata"]["name"] for p in cluster.items("pods")}
+
+    response = requests.delete(cluster.path("deployments", "kept"), timeout=30,
+                               params={"propagationPolicy": "Orphan"})
+
+    assert response.ok, response.text
+    wait_for(lambda: requests.get(cluster.path("deployments", "kept"),
+                                  timeout=30).status_code == 404,
+             message="the deployment gone")
+    (left,) = cluster.replica_sets("kept")
+    assert left["metadata"]["uid"] == rs["metadata"]["uid"]
+    assert not left["metadata"].get("ownerReferences")
+    assert {p["metadata"]["name"] for p in cluster.items("pods")} == pods
+    owners = {(r["kind"], r["uid"]) for p in cluster.items("pods")
+              for r in p["metadata"]["ownerReferences"]}
+    assert owners == {("ReplicaSet", rs["metadata"]["uid"])}
