@@ -166,6 +166,7 @@ class PodWorker:
         if self.rejection is None and not self.is_terminal():
             self._collect_exits()
             await self._restart_unhealthy()
+            await self._restart_changed()
             if await self._sync_init_containers():
                 for spec in self.pod["spec"]["containers"]:
                     await self._sync_container(spec, init=False)
@@ -184,7 +185,9 @@ class PodWorker:
         record = self.records.get(spec["name"])
         if record is None:
             record = self.records[spec["name"]] = ContainerRecord(spec["name"])
-        record.image = spec.get("image", "")
+        if record.state != "running":
+            # A running container reports the image it was started as.
+            record.image = spec.get("image", "")
         return record
 
     def _should_restart(self, record: ContainerRecord, init: bool) -> bool:
@@ -208,7 +211,9 @@ class PodWorker:
         record = self._record(spec)
         if record.state == "running":
             return
-        if record.runs:
+        if record.restart_pending:
+            record.restart_pending = False
+        elif record.runs:
             if not self._should_restart(record, init):
                 return
             key = f"{self.uid}/{spec['name']}"
@@ -339,6 +344,21 @@ class PodWorker:
                 grace = probe.get("terminationGracePeriodSeconds", self._grace())
                 await run.process.stop(grace)
                 self._finish(name, run)
+
+    async def _restart_changed(self) -> None:
+        # The kubelet restarts a container whose spec changed (of what a pod
+        # may change, the image), whatever the restart policy.
+        for spec in self.pod["spec"]["containers"]:
+            run = self.runs.get(spec["name"])
+            record = self.records.get(spec["name"])
+            if run is None or record is None or run.process.exited.is_set() or \
+                    spec.get("image", "") == record.image:
+                continue
+            self._event(spec, "Normal", "Killing", f"Container {spec['name']} "
+                        "definition changed, will be restarted")
+            await run.process.stop(self._grace())
+            self._finish(spec["name"], run)
+            record.restart_pending = True
 
     def _refresh_probes(self) -> None:
         for name, run in self.runs.items():

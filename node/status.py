@@ -50,6 +50,8 @@ class ContainerRecord:
     runs: int = 0  # how many runs were tried, including failed starts
     process: dict | None = None  # ProcessIdentity of the running process
     run_index: dict = field(default_factory=dict)
+    # Stopped because its spec changed: started again whatever the policy.
+    restart_pending: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -117,6 +117,32 @@ def test_a_failed_liveness_probe_restarts_the_container(api, api_server, agent,
     assert ("Unhealthy", "Liveness probe failed: ") in messages
 
 
+def test_an_image_change_restarts_the_container(api, api_server, agent, namespace):
+    api.create_pod(namespace, agent.name, "upgrade",
+                   [{"name": "c", "image": "busybox:1", "command": ["sleep", "600"]}],
+                   restartPolicy="Never", terminationGracePeriodSeconds=1)
+    path = f"{api_server.url}/api/v1/namespaces/{namespace}/pods/upgrade"
+    first = api.wait_pod(namespace, "upgrade",
+                         lambda p: "running" in container_status(p).get("state", {}))
+
+    patch = {"spec": {"containers": [{"name": "c", "image": "busybox:2"}]}}
+    response = requests.patch(path, json=patch, headers={
+        "Content-Type": "application/strategic-merge-patch+json"})
+    pod = api.wait_pod(namespace, "upgrade", lambda p: container_status(p).get(
+        "restartCount") == 1 and "running" in container_status(p)["state"])
+
+    assert response.status_code == 200, response.text
+    assert container_status(first)["image"] == "busybox:1"
+    status = container_status(pod)
+    assert status["image"] == "busybox:2"
+    assert status["lastState"]["terminated"]["exitCode"] == 143
+    assert status["containerID"] != container_status(first)["containerID"]
+    events = requests.get(f"{api_server.url}/api/v1/namespaces/{namespace}/events"
+                          ).json()["items"]
+    assert ("Killing", "Container c definition changed, will be restarted") in {
+        (e["reason"], e["message"]) for e in events}
+
+
 def test_restart_policy_never_ends_failed(api, agent, namespace):
     api.create_pod(namespace, agent.name, "never",
                    [{"name": "c", "image": "busybox", "command": ["sh", "-c", "exit 1"]}],
