@@ -83,14 +83,18 @@ class APIServer:
                        "metadata": {"name": name}}
                 await self.resources.create(kind, "", obj)
 
-    async def stop_watches(self) -> None:
+    def stop_watches(self) -> None:
+        """The first step of a stop: watches end, so that only the requests
+        that do finish are left for aiohttp to wait for."""
         self.ready = False
-        await self.cache.stop()
+        self.cache.close_watches()
 
     async def stop(self) -> None:
+        """The last step, once no handler runs: nothing waits on the cache."""
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.cache.stop()
         await self.store.close()
         log.info("store closed at revision %d", self.store.current_revision())
 
@@ -218,7 +222,7 @@ def build_app(api: APIServer) -> web.Application:
         await api.start()
 
     async def shutdown(app: web.Application) -> None:
-        await api.stop_watches()
+        api.stop_watches()
 
     async def cleanup(app: web.Application) -> None:
         await api.stop()

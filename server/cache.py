@@ -197,6 +197,7 @@ class Cache:
         self.revision = 0
         self._waiters: list[tuple[int, asyncio.Future]] = []
         self._task: asyncio.Task | None = None
+        self.closing = False
 
     def resource(self, kind: Kind) -> ResourceCache:
         return self.resources[resource_prefix(kind)]
@@ -215,10 +216,23 @@ class Cache:
         stream = self.store.watch("/registry/", revision + 1)
         self._task = asyncio.create_task(self._follow(stream))
 
-    async def stop(self) -> None:
+    def register(self, watcher: Watcher) -> None:
+        """Start offering the resource's changes to ``watcher``."""
+        watcher.resource.watchers.add(watcher)
+        if self.closing:
+            watcher.close()  # a watch that came in as the server stops
+
+    def close_watches(self) -> None:
+        """End every watch, and any that starts later, but go on following the
+        store: writes still in flight wait for the cache to see their revision.
+        """
+        self.closing = True
         for resource in self.resources.values():
             for watcher in list(resource.watchers):
                 watcher.close()
+
+    async def stop(self) -> None:
+        self.close_watches()
         if self._task:
             self._task.cancel()
             try:

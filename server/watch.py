@@ -71,7 +71,7 @@ async def watch(request: web.Request, info: RequestInfo) -> web.StreamResponse:
     bookmarks = query_bool(request, "allowWatchBookmarks")
 
     watcher = Watcher(resource, info.namespace, match or (lambda e: True))
-    resource.watchers.add(watcher)
+    api.cache.register(watcher)
     revision = api.cache.revision
     initial = [] if since else list(resource.select(info.namespace, match))
     response = web.StreamResponse(headers={"Content-Type": "application/json"})

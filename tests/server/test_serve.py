@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -172,3 +173,45 @@ def test_a_whole_cluster_says_one_line_at_start_and_one_at_stop(tmp_path):
                            f"data in {tmp_path}")
     assert messages[1:] == ["server: shutting down",
                             messages[-1]] and "store closed" in messages[-1]
+
+
+def _create_until_refused(url: str, prefix: str, outcomes: dict) -> None:
+    """Create configmaps one after another until the server stops answering;
+    record each name's status code, or None for a connection that dropped."""
+    for n in range(100000):
+        name = f"{prefix}-{n}"
+        body = {"metadata": {"name": name}}
+        try:
+            response = requests.post(url, json=body, timeout=15)
+        except requests.ConnectionError:
+            outcomes[name] = None
+            return
+        outcomes[name] = response.status_code
+
+
+def test_sigterm_answers_every_write_that_committed(start_server, tmp_path):
+    data_dir = str(tmp_path / "busy")
+    server = start_server(data_dir=data_dir)
+    url = server.url + "/api/v1/namespaces/default/configmaps"
+    outcomes: dict[str, int | None] = {}
+    writers = [threading.Thread(target=_create_until_refused,
+                                args=(url, f"w{i}", outcomes)) for i in range(8)]
+    for writer in writers:
+        writer.start()
+    time.sleep(1.0)
+
+    stopping = time.monotonic()
+    code = server.stop(signal.SIGTERM)
+    took = time.monotonic() - stopping
+    for writer in writers:
+        writer.join(30)
+    again = start_server(data_dir=data_dir)
+    listed = requests.get(url.replace(server.url, again.url)).json()["items"]
+
+    stored = {item["metadata"]["name"] for item in listed}
+    created = {name for name, status in outcomes.items() if status == 201}
+    assert code == 0
+    assert took < 5, f"the stop took {took:.1f}s"
+    assert len(created) > 50
+    assert created <= stored
+    assert {name for name in stored if outcomes.get(name) is None} == set()
