@@ -160,8 +160,22 @@ async def serve(*, address: str, port: int, data_dir: str, token_file: str | Non
     for name in ("node", "controllers"):
         if name in children:
             await asyncio.to_thread(_stop, children[name], CHILD_GRACE[name])
+    await _stop_listening(runner)
     await runner.cleanup()
     lock.close()
+
+
+async def _stop_listening(runner) -> None:
+    """Close the listening socket a moment before aiohttp's shutdown does.
+
+    aiohttp closes idle connections once, right after it stops listening. A
+    connection accepted just before has not yet begun to wait for a request
+    (its task starts on a later turn of the loop before Python 3.12): it is
+    missed, never closed, and holds the stop for the whole shutdown timeout.
+    """
+    for site in runner.sites:
+        await site.stop()
+    await asyncio.sleep(0.05)
 
 
 def _check_exposure(address: str, token_file: str | None) -> None:
