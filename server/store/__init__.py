@@ -30,10 +30,13 @@ class Event:
     A PUT that created its key has ``kv.create_revision == kv.mod_revision``,
     as in etcd. A DELETE carries the last value of the key with the revision
     of the delete as ``mod_revision``, so a watcher can tell what was removed.
+    ``prev_kv`` is the key's value before the change, as etcd's watch gives it
+    when asked for ``prev_kv``: history() sets it; watch() leaves it None.
     """
 
     type: str
     kv: KeyValue
+    prev_kv: KeyValue | None = None
 
     @property
     def created(self) -> bool:
@@ -113,6 +116,18 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def delete(self, key: str, expected: int) -> int:
         """Remove a key whose mod_revision is ``expected``; as update()."""
+
+    @abc.abstractmethod
+    async def history(self, prefix: str, after: int, until: int, *,
+                      limit: int = 0) -> list[Event]:
+        """Events under ``prefix`` with ``after < revision <= until``, in order,
+        each with its ``prev_kv``; the first ``limit`` of them (0: every one).
+
+        Unlike watch() it ends at ``until`` (at most current_revision()) and
+        never waits for a write. Raises CompactedError when ``after`` is older
+        than the kept history. On etcd: a watch from ``after + 1`` with
+        ``prev_kv``, closed once past ``until``.
+        """
 
     @abc.abstractmethod
     def watch(self, prefix: str, revision: int) -> AsyncIterator[list[Event]]:

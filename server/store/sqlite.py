@@ -234,6 +234,26 @@ class SQLiteStore(Store):
         return [Event("DELETE" if r[4] else "PUT", KeyValue(r[0], r[1], r[2], r[3]))
                 for r in rows]
 
+    async def history(self, prefix: str, after: int, until: int, *,
+                      limit: int = 0) -> list[Event]:
+        if after < self.compact_revision():
+            raise CompactedError(self.compact_revision())
+        return await asyncio.to_thread(self._history_with_prev, prefix, after,
+                                       until, limit or -1)
+
+    def _history_with_prev(self, prefix: str, after: int, until: int,
+                           limit: int) -> list[Event]:
+        # Each row names the row it replaced; compaction keeps that row for
+        # as long as the replacing one, so every event kept has its prev_kv.
+        rows = self._reader().execute(
+            "SELECT l.key, l.value, l.create_revision, l.revision, l.deleted, "
+            "p.value, p.create_revision, p.revision FROM log l "
+            "LEFT JOIN log p ON p.revision = l.prev_revision AND l.prev_revision != 0 "
+            "WHERE l.revision > ? AND l.revision <= ? AND l.key >= ? AND l.key < ? "
+            "ORDER BY l.revision LIMIT ?",
+            (after, until, prefix, _prefix_end(prefix), limit))
+        return [_event_with_prev(row) for row in rows]
+
 
 class _Writer:
     """The single writer: group commit, compare-and-swap, compaction."""
@@ -409,6 +429,12 @@ class _Writer:
         self.conn.execute("COMMIT")
         self.compacted = high
         return replaced + tombstones
+
+
+def _event_with_prev(row: tuple) -> Event:
+    key, kv = row[0], KeyValue(*row[:4])
+    prev = KeyValue(key, *row[5:]) if row[7] is not None else None
+    return Event("DELETE" if row[4] else "PUT", kv, prev)
 
 
 def _resolve(future: asyncio.Future) -> None:

@@ -119,6 +119,53 @@ def test_watch_replays_history_then_follows_live_writes_in_order(tmp_path):
         ("DELETE", b"2", deleted)]
 
 
+def test_history_is_bounded_and_carries_each_previous_value(tmp_path):
+    async def scenario():
+        store = await opened(tmp_path / "s.db")
+        first = await store.create(PODS + "ns/a", b"1")
+        second = await store.update(PODS + "ns/a", b"2", first)
+        deleted = await store.delete(PODS + "ns/a", second)
+        again = await store.create(PODS + "ns/a", b"3")
+        await store.create("/registry/services/ns/x", b"not a pod")
+        events = await store.history(PODS, first, store.current_revision())
+        page = await store.history(PODS, first, again, limit=1)
+        # Nothing in the range: an answer now, not a wait for the next write.
+        none = await asyncio.wait_for(
+            store.history("/registry/secrets/", 0, store.current_revision()), 5)
+        await store.close()
+        return events, page, none, (first, second, deleted, again)
+
+    events, page, none, (first, second, deleted, again) = run(scenario())
+    assert [(e.type, e.kv.value, e.kv.mod_revision) for e in events] == [
+        ("PUT", b"2", second), ("DELETE", b"2", deleted), ("PUT", b"3", again)]
+    assert [(e.prev_kv.value, e.prev_kv.mod_revision) if e.prev_kv else None
+            for e in events] == [(b"1", first), (b"2", second), None]
+    assert [e.kv.mod_revision for e in page] == [second]
+    assert none == []
+
+
+def test_history_older_than_the_compaction_is_compacted(tmp_path):
+    async def scenario():
+        store = await opened(tmp_path / "s.db", keep_revisions=5, keep_seconds=0,
+                             compact_interval=0)
+        revision = await store.create(PODS + "ns/churn", b"0")
+        for n in range(1, 30):
+            revision = await store.update(PODS + "ns/churn", str(n).encode(),
+                                          revision)
+        compacted = store.compact_revision()
+        with pytest.raises(CompactedError):
+            await store.history(PODS, compacted - 1, revision)
+        kept = await store.history(PODS, compacted, revision)
+        await store.close()
+        return compacted, revision, kept
+
+    compacted, revision, kept = run(scenario())
+    assert compacted > 1
+    assert [e.kv.mod_revision for e in kept] == list(range(compacted + 1,
+                                                           revision + 1))
+    assert all(e.prev_kv.mod_revision == e.kv.mod_revision - 1 for e in kept)
+
+
 def test_compaction_drops_old_history_but_keeps_every_live_key(tmp_path):
     async def scenario():
         store = await opened(tmp_path / "s.db", keep_revisions=5, keep_seconds=0,
