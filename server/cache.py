@@ -12,7 +12,7 @@ import asyncio
 import bisect
 import logging
 from collections import deque
-from typing import Callable, Iterator
+from typing import AsyncIterator, Callable, Iterator
 
 import orjson
 
@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 # Recent events kept per resource for watches that resume; older ones are
 # read back from the store's history.
 RING_SIZE = 4096
+# Events read from the store's history at a time, for a watch that resumes
+# from before the ring: a long backlog is sent page by page, not held whole.
+HISTORY_PAGE = 1000
 # A watcher that falls this many events behind is closed, as kube-apiserver
 # closes a watcher too slow to keep up; the client resumes from its last event.
 WATCHER_BACKLOG = 20000
@@ -277,8 +280,9 @@ class Cache:
         await future
 
     async def history(self, resource: ResourceCache, after: int,
-                      until: int) -> list[WatchEvent]:
-        """Events of ``resource`` in (after, until], from the ring or the store.
+                      until: int) -> AsyncIterator[list[WatchEvent]]:
+        """Events of ``resource`` in (after, until], in batches, from the ring
+        or, when it does not reach back far enough, from the store.
 
         The history kept is the store's: what it has compacted away is gone
         for watches too, even while the ring still holds it, so that the
@@ -288,29 +292,30 @@ class Cache:
         if after < compacted:
             raise CompactedError(compacted)
         if after >= resource.floor:
-            return [e for e in resource.ring if after < e.revision <= until]
-        stream = self.store.watch(resource.prefix, after + 1)
-        try:
-            batch = await anext(stream, [])
-        except CompactedError:
-            raise
-        finally:
-            await stream.aclose()
-        replay, last = [], {}
-        for event in batch:
-            if event.kv.mod_revision > until:
-                break
-            entry = Entry(resource.kind, event.kv, orjson.loads(event.kv.value))
-            prev = last.get(event.kv.key)
-            if event.type == "DELETE":
-                change = WatchEvent("DELETED", entry, prev, entry.revision)
-            elif event.created:
-                change = WatchEvent("ADDED", entry, None, entry.revision)
-            else:
-                change = WatchEvent("MODIFIED", entry, prev, entry.revision)
-            last[event.kv.key] = entry
-            replay.append(change)
-        return replay
+            yield [e for e in resource.ring if after < e.revision <= until]
+            return
+        while after < until:
+            events = await self.store.history(resource.prefix, after, until,
+                                              limit=HISTORY_PAGE)
+            if events:
+                yield [_replayed(resource.kind, event) for event in events]
+            if len(events) < HISTORY_PAGE:
+                return
+            after = events[-1].kv.mod_revision
+
+
+def _replayed(kind: Kind, event: Event) -> WatchEvent:
+    """A change read back from the store, typed against the object before it:
+    an update is MODIFIED, and a selector sees it enter or leave."""
+    entry = Entry(kind, event.kv, orjson.loads(event.kv.value))
+    prev = None
+    if event.prev_kv is not None:
+        prev = Entry(kind, event.prev_kv, orjson.loads(event.prev_kv.value))
+    if event.type == "DELETE":
+        type = "DELETED"
+    else:
+        type = "ADDED" if prev is None else "MODIFIED"
+    return WatchEvent(type, entry, prev, entry.revision)
 
 
 def resource_prefix(kind: Kind) -> str:

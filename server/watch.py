@@ -68,6 +68,7 @@ async def watch(request: web.Request, info: RequestInfo) -> web.StreamResponse:
     timeout = query_int(request, "timeoutSeconds")
     if timeout is None:
         timeout = MIN_REQUEST_TIMEOUT * (1 + random.random())
+    deadline = time.monotonic() + timeout  # the replay counts against it too
     bookmarks = query_bool(request, "allowWatchBookmarks")
 
     watcher = Watcher(resource, info.namespace, match or (lambda e: True))
@@ -84,7 +85,7 @@ async def watch(request: web.Request, info: RequestInfo) -> web.StreamResponse:
         if since and since < revision:
             if not await _replay(api, resource, watcher, stream, since, revision):
                 return response
-        await _follow(watcher, stream, timeout, bookmarks,
+        await _follow(watcher, stream, deadline, bookmarks,
                       api.options.watch_bookmark_interval, lambda: api.cache.revision)
         return response
     except ConnectionResetError:
@@ -116,23 +117,23 @@ async def _replay(api, resource, watcher: Watcher, stream: Stream, since: int,
                   until: int) -> bool:
     """Send the history the client missed; False if it is compacted away."""
     try:
-        history = await api.cache.history(resource, since, until)
+        async for history in api.cache.history(resource, since, until):
+            frames = [stream.encode(seen, event.entry, event)
+                      for event in history
+                      if (seen := watcher.translate(event)) is not None]
+            if frames:
+                await stream.send(b"".join(frames))
     except CompactedError as compacted:
         error = Gone(f"too old resource version: {since} "
                      f"({compacted.compact_revision + 1})")
         await stream.send(_event_frame("ERROR", orjson.dumps(error.status())))
         return False
-    for event in history:
-        seen = watcher.translate(event)
-        if seen is not None:
-            await stream.send(stream.encode(seen, event.entry, event))
     return True
 
 
-async def _follow(watcher: Watcher, stream: Stream, timeout: float,
+async def _follow(watcher: Watcher, stream: Stream, deadline: float,
                   bookmarks: bool, bookmark_interval: float,
                   current: Callable[[], int]) -> None:
-    deadline = time.monotonic() + timeout
     next_bookmark = time.monotonic() + bookmark_interval
     while True:
         now = time.monotonic()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 import pytest
 import requests
@@ -163,3 +164,79 @@ def test_a_client_leaving_mid_stream_is_not_an_error(start_server):
     assert server.stop() == 0
     log = open(f"{server.data_dir}/server.log").read()
     assert "Traceback" not in log and "ERROR" not in log
+
+
+def every_event(api: API, resource: str, namespace: str, **params) -> list:
+    """Every event of a watch, read until its timeoutSeconds ends it."""
+    url = api.url + api.path(resource, namespace)
+    with requests.get(url, params={"watch": "true", **params}, stream=True,
+                      timeout=15) as response:
+        assert response.status_code == 200
+        return [json.loads(line) for line in response.iter_lines() if line]
+
+
+@pytest.fixture
+def restarted(start_server, tmp_path):
+    """A server whose history before ``version`` is only in its store: changes
+    made after ``version``, then a restart, so no watch can replay them from
+    memory. One more change comes after the restart."""
+    data_dir = str(tmp_path / "restarted")
+    server = start_server(data_dir=data_dir)
+    first = API(server.url)
+    for name, app in (("updated", "x"), ("deleted", "x"), ("leaves", "x"),
+                      ("enters", "y")):
+        created = first.create("configmaps", "default", configmap(name, {"app": app}))
+    version = created.json()["metadata"]["resourceVersion"]
+    first.patch("configmaps", "default", "updated", {"data": {"k": "v"}},
+                MERGE_PATCH)
+    first.delete("configmaps", "default", "deleted")
+    for name, app in (("leaves", "y"), ("enters", "x")):
+        first.patch("configmaps", "default", name,
+                    {"metadata": {"labels": {"app": app}}}, MERGE_PATCH)
+    assert server.stop() == 0
+    api = API(start_server(data_dir=data_dir).url)
+    api.create("configmaps", "default", configmap("after", {"app": "x"}))
+    return api, version
+
+
+def test_after_a_restart_a_resumed_watch_types_changes_against_the_old_state(
+        restarted):
+    api, version = restarted
+
+    events = every_event(api, "configmaps", "default", resourceVersion=version,
+                         timeoutSeconds="2")
+
+    assert summary(events) == [("MODIFIED", "updated"), ("DELETED", "deleted"),
+                               ("MODIFIED", "leaves"), ("MODIFIED", "enters"),
+                               ("ADDED", "after")]
+    versions = [int(e["object"]["metadata"]["resourceVersion"]) for e in events]
+    assert versions == sorted(set(versions)) and versions[0] > int(version)
+
+
+def test_after_a_restart_a_selection_is_left_as_deleted_and_entered_as_added(
+        restarted):
+    api, version = restarted
+
+    events = every_event(api, "configmaps", "default", resourceVersion=version,
+                         timeoutSeconds="2", labelSelector="app=x")
+
+    assert summary(events) == [("MODIFIED", "updated"), ("DELETED", "deleted"),
+                               ("DELETED", "leaves"), ("ADDED", "enters"),
+                               ("ADDED", "after")]
+    # The object as the watcher last saw it, at the revision it left.
+    left = events[2]["object"]["metadata"]
+    assert left["labels"] == {"app": "x"}
+    versions = [int(e["object"]["metadata"]["resourceVersion"]) for e in events]
+    assert versions == sorted(set(versions)) and versions[0] > int(version)
+
+
+def test_after_a_restart_timeout_seconds_ends_a_resumed_watch_with_nothing_to_send(
+        restarted):
+    api, version = restarted
+    started = time.monotonic()
+
+    events = every_event(api, "secrets", "default", resourceVersion=version,
+                         timeoutSeconds="1")
+
+    assert events == []
+    assert time.monotonic() - started < 5
