@@ -91,6 +91,15 @@ class Store(abc.ABC):
         """The oldest revision history is kept from; older reads are compacted."""
 
     @abc.abstractmethod
+    async def compact(self, revision: int) -> None:
+        """Drop the history before ``revision``, as etcd's Compact does: reads
+        at older revisions and watches from them raise CompactedError after.
+
+        Raises CompactedError when history is already compacted to
+        ``revision`` or later, and ValueError for a revision not yet written.
+        """
+
+    @abc.abstractmethod
     async def get(self, key: str) -> KeyValue | None: ...
 
     @abc.abstractmethod

@@ -50,6 +50,10 @@ CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 MAX_BATCH = 512
 # Rows a compaction chunk deletes at most, so a chunk holds the writer briefly.
 COMPACT_CHUNK = 2000
+# Seconds between the (time, revision) samples that date the history: one a
+# second finds the revision of keep_seconds ago closely enough, and keeps 300
+# samples for five minutes where one per commit kept hundreds of thousands.
+SAMPLE_INTERVAL = 1.0
 
 
 def _prefix_end(prefix: str) -> str:
@@ -118,6 +122,9 @@ class SQLiteStore(Store):
         # Set by the writer after its compaction commits; reading an int is
         # atomic, and compaction may run while no write is delivered.
         return self._writer.compacted
+
+    async def compact(self, revision: int) -> None:
+        await self._submit("compact", revision)
 
     def _checkpointer(self) -> None:
         conn = _connect(self.path)
@@ -275,7 +282,8 @@ class _Writer:
             if not deleted:
                 self.index[key] = (create, mod)
         # (monotonic time, revision) samples, to find the revision of 5 min ago.
-        self.history: deque[tuple[float, int]] = deque()
+        self.samples: deque[tuple[float, int]] = deque()
+        self.sampling_since = 0.0
         self.next_compaction = time.monotonic() + store.compact_interval
         self.thread = threading.Thread(
             target=self.run, name="sqlite-writer", daemon=True)
@@ -295,7 +303,10 @@ class _Writer:
                 except queue.Empty:
                     break
             stop = next((r for r in batch if r[0] == "stop"), None)
-            self.commit([r for r in batch if r[0] != "stop"])
+            self.commit([r for r in batch if r[0] not in ("stop", "compact")])
+            for request in batch:
+                if request[0] == "compact":
+                    self.compact_request(*request[1:])
             self.maybe_compact()
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.conn.close()
@@ -328,9 +339,18 @@ class _Writer:
             events = []
         else:
             self.apply(changed)
-            self.history.append((time.monotonic(), self.revision))
+            self.sample(time.monotonic())
         self.store._loop.call_soon_threadsafe(
             self.store._deliver, outcomes, events, self.revision)
+
+    def sample(self, now: float) -> None:
+        # The newest commit of each interval stands for it: still a true
+        # (time, revision) pair, so compaction never goes past keep_seconds.
+        if self.samples and now - self.sampling_since < SAMPLE_INTERVAL:
+            self.samples[-1] = (now, self.revision)
+        else:
+            self.sampling_since = now
+            self.samples.append((now, self.revision))
 
     def apply(self, changed: dict) -> None:
         for key, state in changed.items():
@@ -392,9 +412,29 @@ class _Writer:
             return
         self.next_compaction = now + self.store.compact_interval
         target = self.compaction_target(now)
-        if target <= self.compacted:
-            return
-        started, removed = now, 0
+        if target > self.compacted:
+            self.compact(target)
+
+    def compact_request(self, revision: int, future: asyncio.Future) -> None:
+        """Store.compact(), run between commits as the background compaction."""
+        outcome = None
+        if revision <= self.compacted:
+            outcome = CompactedError(self.compacted)
+        elif revision > self.revision:
+            outcome = ValueError(f"revision {revision} is a future revision")
+        else:
+            try:
+                self.compact(revision)
+            except sqlite3.Error as error:
+                log.error("compaction to revision %d failed: %s", revision, error)
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                outcome = error
+        self.store._loop.call_soon_threadsafe(
+            self.store._deliver, [(future, outcome)], [], self.revision)
+
+    def compact(self, target: int) -> None:
+        started, removed = time.monotonic(), 0
         low = self.compacted
         while low < target:
             high = min(low + COMPACT_CHUNK, target)
@@ -408,8 +448,8 @@ class _Writer:
         by_count = self.revision - self.store.keep_revisions
         cutoff = now - self.store.keep_seconds
         by_age = 0
-        while self.history and self.history[0][0] <= cutoff:
-            by_age = self.history.popleft()[1]
+        while self.samples and self.samples[0][0] <= cutoff:
+            by_age = self.samples.popleft()[1]
         return min(by_count, by_age)
 
     def compact_chunk(self, low: int, high: int) -> int:

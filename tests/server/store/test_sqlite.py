@@ -146,24 +146,21 @@ def test_history_is_bounded_and_carries_each_previous_value(tmp_path):
 
 def test_history_older_than_the_compaction_is_compacted(tmp_path):
     async def scenario():
-        store = await opened(tmp_path / "s.db", keep_revisions=5, keep_seconds=0,
-                             compact_interval=0)
+        store = await opened(tmp_path / "s.db", compact_interval=3600)
         revision = await store.create(PODS + "ns/churn", b"0")
-        for n in range(1, 30):
+        for n in range(1, 10):
             revision = await store.update(PODS + "ns/churn", str(n).encode(),
                                           revision)
-        compacted = store.compact_revision()
+        await store.compact(revision - 3)
         with pytest.raises(CompactedError):
-            await store.history(PODS, compacted - 1, revision)
-        kept = await store.history(PODS, compacted, revision)
+            await store.history(PODS, revision - 4, revision)
+        kept = await store.history(PODS, revision - 3, revision)
         await store.close()
-        return compacted, revision, kept
+        return revision, kept
 
-    compacted, revision, kept = run(scenario())
-    assert compacted > 1
-    assert [e.kv.mod_revision for e in kept] == list(range(compacted + 1,
-                                                           revision + 1))
-    assert all(e.prev_kv.mod_revision == e.kv.mod_revision - 1 for e in kept)
+    revision, kept = run(scenario())
+    assert [(e.kv.mod_revision, e.prev_kv.mod_revision) for e in kept] == [
+        (r, r - 1) for r in range(revision - 2, revision + 1)]
 
 
 def test_compaction_drops_old_history_but_keeps_every_live_key(tmp_path):
@@ -192,6 +189,45 @@ def test_compaction_drops_old_history_but_keeps_every_live_key(tmp_path):
     assert compacted > 1
     assert latest["churn"] == b"29" and latest["kept"] == b"k"
     assert "gone" not in latest
+
+
+def test_compact_drops_the_history_before_a_revision_on_request(tmp_path):
+    async def scenario():
+        store = await opened(tmp_path / "s.db", compact_interval=3600)
+        first = await store.create(PODS + "ns/a", b"1")
+        second = await store.update(PODS + "ns/a", b"2", first)
+        third = await store.update(PODS + "ns/a", b"3", second)
+        await store.compact(second)
+        at_second, _, _ = await store.range(PODS, revision=second)
+        with pytest.raises(CompactedError):
+            await store.range(PODS, revision=first)
+        kept = await store.history(PODS, second, third)
+        with pytest.raises(CompactedError):
+            await store.compact(second)
+        with pytest.raises(ValueError):
+            await store.compact(third + 1)
+        compacted = store.compact_revision()
+        await store.close()
+        return compacted, at_second, kept, second
+
+    compacted, at_second, kept, second = run(scenario())
+    assert compacted == second
+    assert [kv.value for kv in at_second] == [b"2"]
+    assert [(e.kv.value, e.prev_kv.value) for e in kept] == [(b"3", b"2")]
+
+
+def test_history_is_dated_by_one_sample_a_second_not_one_per_commit(tmp_path):
+    async def scenario():
+        store = await opened(tmp_path / "s.db", compact_interval=3600)
+        for n in range(200):
+            await store.create(PODS + f"ns/p{n}", b"x")
+        samples = list(store._writer.samples)
+        await store.close()
+        return samples, store.current_revision()
+
+    samples, last = run(scenario())
+    assert len(samples) <= 3  # 200 commits take well under two seconds
+    assert samples[-1][1] == last
 
 
 def test_acknowledged_writes_survive_a_reopen_and_revisions_keep_growing(tmp_path):
