@@ -200,13 +200,14 @@ class SQLiteStore(Store):
                limit: int) -> tuple[list[KeyValue], int, bool]:
         low = max(prefix, start)
         fetch = limit + 1 if limit else -1
-        rows = self._reader().execute(
+        rows = self._read_kept(
+            revision,
             "SELECT l.key, l.value, l.create_revision, l.revision FROM log l "
             "JOIN (SELECT MAX(revision) AS revision FROM log "
             "      WHERE key >= ? AND key < ? AND revision <= ? GROUP BY key) m "
             "ON l.revision = m.revision WHERE l.deleted = 0 "
             "ORDER BY l.key LIMIT ?",
-            (low, _prefix_end(prefix), revision, fetch)).fetchall()
+            (low, _prefix_end(prefix), revision, fetch))
         more = bool(limit) and len(rows) > limit
         if more:
             rows = rows[:limit]
@@ -234,7 +235,8 @@ class SQLiteStore(Store):
                 self._subscribers.remove(subscriber)
 
     def _history(self, prefix: str, first: int, last: int) -> list[Event]:
-        rows = self._reader().execute(
+        rows = self._read_kept(
+            first - 1,
             "SELECT key, value, create_revision, revision, deleted FROM log "
             "WHERE revision >= ? AND revision <= ? AND key >= ? AND key < ? "
             "ORDER BY revision", (first, last, prefix, _prefix_end(prefix)))
@@ -252,7 +254,8 @@ class SQLiteStore(Store):
                            limit: int) -> list[Event]:
         # Each row names the row it replaced; compaction keeps that row for
         # as long as the replacing one, so every event kept has its prev_kv.
-        rows = self._reader().execute(
+        rows = self._read_kept(
+            after,
             "SELECT l.key, l.value, l.create_revision, l.revision, l.deleted, "
             "p.value, p.create_revision, p.revision FROM log l "
             "LEFT JOIN log p ON p.revision = l.prev_revision AND l.prev_revision != 0 "
@@ -260,6 +263,24 @@ class SQLiteStore(Store):
             "ORDER BY l.revision LIMIT ?",
             (after, until, prefix, _prefix_end(prefix), limit))
         return [_event_with_prev(row) for row in rows]
+
+    def _read_kept(self, oldest: int, query: str, args: tuple) -> list[tuple]:
+        """The rows of ``query``, which needs the history from ``oldest`` on.
+
+        The compaction point is read in the same snapshot: a compaction that
+        commits between the caller's check and this read raises
+        CompactedError instead of leaving rows missing from the answer.
+        """
+        conn = self._reader()
+        conn.execute("BEGIN")
+        try:
+            row = conn.execute("SELECT value FROM meta "
+                               "WHERE name = 'compact_revision'").fetchone()
+            if row and oldest < row[0]:
+                raise CompactedError(row[0])
+            return conn.execute(query, args).fetchall()
+        finally:
+            conn.execute("COMMIT")
 
 
 class _Writer:
