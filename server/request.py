@@ -62,16 +62,22 @@ def wants_table(request: web.Request) -> bool:
                for part in accept.split(","))
 
 
+# What a client must accept for us to answer: JSON, under any of its names.
+_ANSWERABLE = {"application/json", "application/*", "*/*"}
+
+
 def check_acceptable(request: web.Request) -> None:
-    """406 for a client that accepts only protobuf: we answer JSON only."""
+    """406 for a client that accepts nothing we answer in (protobuf alone, or a
+    type we do not know), as kube-apiserver refuses a type it cannot write."""
     accept = request.headers.get("Accept", "")
     if not accept:
         return
-    types = [p.split(";")[0].strip() for p in accept.split(",")]
-    if all(t == PROTOBUF for t in types):
-        raise NotAcceptable(
-            "only the following media types are accepted: application/json, "
-            "application/yaml")
+    types = {p.split(";")[0].strip().lower() for p in accept.split(",")}
+    if not types & _ANSWERABLE:
+        # TODO: kube-apiserver also answers application/yaml; we answer JSON
+        # only, so a client that accepts YAML alone is refused here.
+        raise NotAcceptable("only the following media types are accepted: "
+                            "application/json")
 
 
 def query_int(request: web.Request, name: str) -> int | None:

@@ -158,3 +158,18 @@ def test_delete_options_in_protobuf(api_server, namespace):
     assert refused.status_code == 409
     assert deleted.status_code == 200
     assert requests.get(url + "/gone").status_code == 404
+
+
+@pytest.mark.parametrize("accept, code", [
+    ("application/bogus", 406), ("text/html", 406),
+    ("text/html, */*;q=0.1", 200), ("application/*", 200),
+    ("application/json;as=Table;v=v1;g=meta.k8s.io, application/json", 200),
+], ids=["unknown", "html", "html-or-any", "application-any", "table-or-json"])
+def test_only_a_client_that_accepts_json_in_some_form_is_answered(
+        api_server, namespace, accept, code):
+    response = requests.get(
+        f"{api_server.url}/api/v1/namespaces/{namespace}/configmaps",
+        headers={"Accept": accept})
+
+    assert response.status_code == code
+    assert response.headers["Content-Type"].startswith("application/json")
