@@ -142,6 +142,7 @@ async def list_objects(request: web.Request, info: RequestInfo) -> web.Response:
     api = request.app["api"]
     resource = api.cache.resource(info.kind)
     limit = query_int(request, "limit") or 0
+    query_int(request, "timeoutSeconds")  # a ListOptions field: it must parse
     token = request.query.get("continue", "")
     if token:
         entries, revision, start = await _continued(api, resource, info, request,

@@ -6,6 +6,7 @@ namespace, the name and the subresource.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -84,11 +85,16 @@ def query_int(request: web.Request, name: str) -> int | None:
     text = request.query.get(name)
     if text is None or text == "":
         return None
-    try:
-        return int(text)
-    except ValueError:
-        raise BadRequest(f'invalid value for "{name}": {text!r} is not an integer')
+    if not re.fullmatch(r"[+-]?[0-9]+", text):
+        # The Go conversion's own error, which kube-apiserver answers with.
+        raise BadRequest(f'strconv.ParseInt: parsing "{text}": invalid syntax')
+    return int(text)
 
 
 def query_bool(request: web.Request, name: str) -> bool:
-    return request.query.get(name, "").lower() in ("true", "1")
+    """As kube's query conversion reads a bool: absent, "0" and "false" (in any
+    case) are false, anything else, even an empty value, is true."""
+    if name not in request.query:
+        return False
+    text = request.query[name]
+    return text != "0" and text.lower() != "false"

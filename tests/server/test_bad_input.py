@@ -197,3 +197,31 @@ def test_an_object_sent_without_kind_and_api_version_is_stored_with_them(
 
     assert list(created)[:2] == ["kind", "apiVersion"]
     assert (read["kind"], read["apiVersion"]) == ("ConfigMap", "v1")
+
+
+@pytest.mark.parametrize("query", ["limit=abc", "timeoutSeconds=1.5"],
+                         ids=["limit", "timeout"])
+def test_a_query_number_that_does_not_parse_is_a_bad_request(api, stored, query):
+    namespace, _ = stored
+    name, value = query.split("=")
+
+    response = api.request("GET", api.path("pods", namespace) + "?" + query)
+
+    assert status_of(response) == (400, "BadRequest", f'strconv.ParseInt: '
+                                   f'parsing "{value}": invalid syntax')
+
+
+@pytest.mark.parametrize("value, watches", [
+    ("true", True), ("1", True), ("yes", True), ("", True),
+    ("false", False), ("FALSE", False), ("0", False),
+], ids=["true", "one", "yes", "empty", "false", "FALSE", "zero"])
+def test_watch_is_read_as_kube_reads_a_bool(api, stored, value, watches):
+    namespace, _ = stored
+
+    response = api.request("GET", api.path("pods", namespace)
+                           + f"?watch={value}&timeoutSeconds=1", stream=True)
+    first = next(response.iter_lines())
+    response.close()
+
+    kind = "watch event" if b'"type"' in first else "list"
+    assert kind == ("watch event" if watches else "list")
