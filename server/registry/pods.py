@@ -93,7 +93,9 @@ class PodKind(Kind):
     short_names = ("po",)
     categories = ("all",)
     subresources = ("status", "binding", "log", "eviction")
-    has_generation = True
+    # Pods have no generation in Kubernetes 1.32, whose API this serves; 1.33
+    # began to set one (KEP 5067).
+    has_generation = False
     selectable_fields = (
         "spec.nodeName", "spec.restartPolicy", "spec.schedulerName",
         "spec.serviceAccountName", "spec.hostNetwork", "status.phase",

@@ -440,5 +440,5 @@ def test_field_values_cover_every_selectable_field():
 def test_discovery_attributes():
     assert (KIND.kind, KIND.resource, KIND.singular) == ("Pod", "pods", "pod")
     assert KIND.short_names == ("po",) and KIND.categories == ("all",)
-    assert KIND.namespaced and KIND.has_generation
+    assert KIND.namespaced and not KIND.has_generation
     assert {"status", "binding", "log"} <= set(KIND.subresources)
