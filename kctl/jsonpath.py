@@ -15,7 +15,13 @@ import orjson
 
 
 class JSONPathError(Exception):
-    pass
+    """A template that does not parse; messages are kubectl's, without the
+    template, which the caller names."""
+
+
+class ExecutionError(JSONPathError):
+    """A template that parsed but cannot run on this object (an index out of
+    bounds): kubectl reports it apart from parse errors, and exits 1."""
 
 
 # Parsing: a template is a list of nodes.
@@ -66,7 +72,7 @@ def _closing_brace(text: str, start: int) -> int:
             quote = c
         elif c == "}":
             return i
-    raise JSONPathError(f"unclosed action in {text!r}")
+    raise JSONPathError("unclosed action")
 
 
 def _unquote(literal: str) -> str:
@@ -125,10 +131,16 @@ def _steps(expr: str) -> list:
         else:
             m = _FIELD.match(expr, pos)
             if not m:
-                raise JSONPathError(f"unrecognized character in action: {expr!r}")
+                raise JSONPathError("unrecognized character in action: "
+                                    + _go_rune(expr[pos]))
             steps.append(("field", m.group(0).replace("\\.", ".")))
             pos = m.end()
     return steps
+
+
+def _go_rune(c: str) -> str:
+    """Go's %#U of a character, as kubectl names one it cannot parse."""
+    return f"U+{ord(c):04X} '{c}'"
 
 
 def _closing_bracket(expr: str, start: int) -> int:
@@ -145,7 +157,7 @@ def _closing_bracket(expr: str, start: int) -> int:
             depth -= 1
             if depth == 0:
                 return i
-    raise JSONPathError(f"unterminated array in {expr!r}")
+    raise JSONPathError("unterminated array")
 
 
 def _bracket(inner: str):
@@ -224,8 +236,10 @@ def _apply(step, value, root):
         if isinstance(value, list) and -len(value) <= step[1] < len(value):
             return [value[step[1]]]
         if isinstance(value, list):
-            raise JSONPathError(f"array index out of bounds: index {step[1]}, "
-                                f"length {len(value)}")
+            # Go adds the length to a negative index before it reports it.
+            index = step[1] + len(value) if step[1] < 0 else step[1]
+            raise ExecutionError(f"array index out of bounds: index {index}, "
+                                 f"length {len(value)}")
         return []
     if kind == "slice":
         return value[step[1]:step[2]:step[3]] if isinstance(value, list) else []
@@ -361,11 +375,17 @@ class JSONPath:
                     self._run(node[2], root, item, out)
 
 
+# kubectl's RelaxedJSONPathExpression: one action, braces and dot optional.
+_RELAXED = re.compile(r"^\{\.?([^{}]+)\}$|^\.?([^{}]+)$")
+BAD_RELAXED = ("unexpected path string, expected a 'name1.name2' or '.name1.name2' "
+               "or '{name1.name2}' or '{.name1.name2}'")
+
+
 def relaxed(expression: str) -> str:
     """custom-columns and --sort-by accept ``.a.b``, ``a.b`` or ``{.a.b}``."""
-    expression = expression.strip()
-    if expression.startswith("{") and expression.endswith("}"):
+    if not expression:
         return expression
-    if not expression.startswith("."):
-        expression = "." + expression
-    return "{" + expression + "}"
+    m = _RELAXED.match(expression)
+    if not m:
+        raise JSONPathError(BAD_RELAXED)
+    return "{." + (m.group(1) or m.group(2)) + "}"

@@ -11,7 +11,7 @@ from kctl.record import field, record
 
 from kctl import printers
 from kctl.client import TABLE_ACCEPT, NotFound
-from kctl.errors import AlreadyReported, UsageError
+from kctl.errors import AlreadyReported, CommandError, UsageError
 from kctl.resources import Target, object_path, parse
 
 _SIMPLE = ("json", "yaml", "name")
@@ -36,6 +36,7 @@ class GetOptions:
 
 def run(s, o: GetOptions) -> None:
     fmt, argument = _output_format(o.output)
+    template = printers.compile_template(fmt, argument)
     targets = parse(list(o.args), s.discovery)
     namespace = None if o.all_namespaces else s.namespace
     labels = [k for part in o.label_columns for k in part.split(",") if k]
@@ -46,7 +47,7 @@ def run(s, o: GetOptions) -> None:
 
         return watch_table(s, targets, namespace, query, fmt, o.watch_only,
                            _table_options(fmt, o.all_namespaces, o.show_labels,
-                                          labels, "", o.no_headers), argument)
+                                          labels, "", o.no_headers), template)
 
     getter = Getter(s, namespace, query, o.chunk_size, o.sort_by,
                     o.ignore_not_found)
@@ -54,7 +55,7 @@ def run(s, o: GetOptions) -> None:
         printed = _print_tables(s, getter, targets, fmt, o.all_namespaces,
                                 o.show_labels, labels, o.no_headers)
     else:
-        printed = _print_objects(s, getter, targets, fmt, argument, o.no_headers)
+        printed = _print_objects(s, getter, targets, fmt, template, o.no_headers)
     if not printed and not getter.failed and not any(t.names for t in targets):
         s.warn(_no_resources(targets, namespace))
     if getter.failed:
@@ -67,6 +68,10 @@ def _output_format(output: str) -> tuple[str, str]:
         return name, ""
     if name in ("jsonpath", "custom-columns") and argument:
         return name, argument
+    if name == "custom-columns":
+        return name, ""  # kubectl's own message for it comes from the printer
+    if name == "jsonpath":
+        raise UsageError("template format specified but no template given")
     if name == "jsonpath-as-json" and argument:
         return name, argument
     raise UsageError(f'unable to match a printer suitable for the output format '
@@ -181,10 +186,18 @@ def _merge_tables(answers: list[dict], options, sort_by: str):
 
 
 def _sorted(items: list, sort_by: str, obj_of) -> list:
-    from kctl.jsonpath import JSONPath, relaxed
+    from kctl.jsonpath import JSONPath, JSONPathError, relaxed
 
-    path = JSONPath(relaxed(sort_by))
+    # kubectl reports a --sort-by that does not parse or run with the bare
+    # message, as a failed command.
+    try:
+        path = JSONPath(relaxed(sort_by))
+        return sorted(items, key=_sort_key(path, obj_of))
+    except JSONPathError as exc:
+        raise CommandError(str(exc)) from None
 
+
+def _sort_key(path, obj_of):
     def key(item):
         values = path.values(obj_of(item))
         value = values[0] if values else None
@@ -195,10 +208,10 @@ def _sorted(items: list, sort_by: str, obj_of) -> list:
             return (1, value, "")
         return (2, 0, str(value))
 
-    return sorted(items, key=key)
+    return key
 
 
-def _print_objects(s, getter, targets, fmt, argument, no_headers) -> bool:
+def _print_objects(s, getter, targets, fmt, template, no_headers) -> bool:
     pairs = [(obj, target.resource.kind_name) for target in targets
              for obj in getter.objects(target)]
     if getter.sort_by:
@@ -212,21 +225,16 @@ def _print_objects(s, getter, targets, fmt, argument, no_headers) -> bool:
         return False
     single = len(objects) == 1 and len(targets) == 1 and len(targets[0].names) == 1
     data = objects[0] if single else printers.as_list(objects)
-    s.out.write(_render(fmt, argument, data, objects, no_headers))
+    s.out.write(_render(fmt, template, data, objects, no_headers))
     return bool(objects)
 
 
-def _render(fmt: str, argument: str, data: dict, objects: list[dict],
+def _render(fmt: str, template, data: dict, objects: list[dict],
             no_headers: bool) -> str:
     if fmt == "json":
         return printers.to_json(data)
     if fmt == "yaml":
         return printers.to_yaml(data)
     if fmt == "custom-columns":
-        return printers.custom_columns(argument, objects, no_headers)
-    from kctl.jsonpath import JSONPath, JSONPathError
-
-    try:
-        return JSONPath(argument).render(data)
-    except JSONPathError as exc:
-        raise UsageError(f"error parsing jsonpath {argument}, {exc}") from None
+        return template.render(objects, no_headers)
+    return template.render(data)

@@ -13,6 +13,7 @@ from kctl.record import field, record
 
 import orjson
 
+from kctl.errors import CommandError, UsageError
 from kctl.jsonpath import escape_html, str_value
 
 _MIN_WIDTH = 6
@@ -218,26 +219,84 @@ def name_of(obj: dict, kind_name: str) -> str:
     return f"{kind_name}/{obj.get('metadata', {}).get('name', '')}"
 
 
-def custom_columns(spec: str, objects: list[dict], no_headers: bool = False) -> str:
-    """-o custom-columns=HEADER:.path,...: a kubectl-style plain table."""
-    from kctl.jsonpath import JSONPath, relaxed
+def compile_template(fmt: str, argument: str):
+    """The printer of ``-o jsonpath=...`` or ``-o custom-columns=...``, checked
+    before anything is fetched, as kubectl checks it; else None."""
+    if fmt in ("jsonpath", "jsonpath-as-json"):
+        return JSONPathPrinter(argument)
+    if fmt == "custom-columns":
+        return CustomColumns(argument)
+    return None
 
-    headers, paths = [], []
-    for part in spec.split(","):
-        header, sep, path = part.partition(":")
-        if not sep or not path:
-            raise ValueError("custom-columns format specified, but no custom "
-                             "columns given" if not part else
-                             f'unexpected custom-columns spec: {part}, expected '
-                             f'<header>:<json-path-expr>')
-        headers.append(header)
-        paths.append(JSONPath(relaxed(path)))
-    table = Table(headers)
-    for obj in objects:
+
+class JSONPathPrinter:
+    """``-o jsonpath=TEMPLATE`` with kubectl's two wordings of failure."""
+
+    def __init__(self, template: str):
+        from kctl.jsonpath import JSONPath, JSONPathError
+
+        try:
+            self.path = JSONPath(template)
+        except JSONPathError as exc:
+            raise UsageError(f"error parsing jsonpath {template}, {exc}") from None
+
+    def render(self, data) -> str:
+        from kctl.jsonpath import JSONPathError
+
+        try:
+            return self.path.render(data)
+        except JSONPathError as exc:
+            # kubectl goes on to dump the whole object over several lines; the
+            # first line says what went wrong.
+            raise CommandError(f'error executing jsonpath "{self.path.template}": '
+                               f"Error executing template: {exc}") from None
+
+
+class CustomColumns:
+    """``-o custom-columns=HEADER:.path,...``: a kubectl-style plain table.
+
+    kubectl reports a bad spec or path as a failed command (exit 1) with the
+    bare message, not as a usage error."""
+
+    def __init__(self, spec: str):
+        from kctl.jsonpath import JSONPath, JSONPathError, relaxed
+
+        self.headers, self.paths = [], []
+        for part in spec.split(","):
+            header, sep, path = part.partition(":")
+            if not sep or not path:
+                raise CommandError(_bad_column(part))
+            try:
+                self.paths.append(JSONPath(relaxed(path)))
+            except JSONPathError as exc:
+                raise CommandError(str(exc)) from None
+            self.headers.append(header)
+
+    def render(self, objects: list[dict], no_headers: bool = False) -> str:
+        from kctl.jsonpath import JSONPathError
+
+        table = Table(self.headers)
+        try:
+            table.rows = [self._row(obj) for obj in objects]
+        except JSONPathError as exc:
+            raise CommandError(str(exc)) from None
+        return plain_table(table, headers=not no_headers)
+
+    def _row(self, obj: dict) -> list[str]:
         row = []
-        for path in paths:
+        for path in self.paths:
             values = path.values(obj)
             row.append(",".join(str_value(v) for v in values) if values
                        else "<none>")
-        table.rows.append(row)
-    return plain_table(table, headers=not no_headers)
+        return row
+
+
+def _bad_column(part: str) -> str:
+    if not part:
+        return "custom-columns format specified but no custom columns given"
+    return (f"unexpected custom-columns spec: {part}, expected "
+            "<header>:<json-path-expr>")
+
+
+def custom_columns(spec: str, objects: list[dict], no_headers: bool = False) -> str:
+    return CustomColumns(spec).render(objects, no_headers)

@@ -22,7 +22,7 @@ class Gone(Exception):
 
 
 def watch_table(s, targets, namespace, query, fmt, watch_only, options,
-                argument: str = "") -> None:
+                template=None) -> None:
     if len(targets) != 1:
         raise UsageError("watch is only supported on individual resources and "
                          "resource collections, but "
@@ -37,7 +37,7 @@ def watch_table(s, targets, namespace, query, fmt, watch_only, options,
             if p)
     path = object_path(target.resource, namespace)
     if fmt not in ("", "wide"):
-        view = ObjectView(s, fmt, argument, target.resource.kind_name,
+        view = ObjectView(s, fmt, template, target.resource.kind_name,
                           options.no_headers)
     elif s.terminal:
         view = LiveView(s, options)
@@ -199,11 +199,11 @@ class ObjectView:
 
     accept = "application/json"
 
-    def __init__(self, s, fmt: str, argument: str, kind_name: str,
+    def __init__(self, s, fmt: str, template, kind_name: str,
                  no_headers: bool):
         self.s = s
         self.fmt = fmt
-        self.argument = argument
+        self.template = template  # printers.compile_template's, or None
         self.kind_name = kind_name
         self.headers = not no_headers
         self.count = 0
@@ -234,12 +234,10 @@ class ObjectView:
         if self.fmt == "yaml":
             return ("---\n" if self.count > 1 else "") + printers.to_yaml(obj)
         if self.fmt == "custom-columns":
-            text = printers.custom_columns(self.argument, [obj], not self.headers)
+            text = self.template.render([obj], not self.headers)
             self.headers = False
             return text
-        from kctl.jsonpath import JSONPath
-
-        return JSONPath(self.argument).render(obj)
+        return self.template.render(obj)
 
     def flush(self) -> None:
         self.s.out.flush()

@@ -25,10 +25,6 @@ Examples:
 """
 
 
-_BAD_PATH = ("unexpected path string, expected a 'name1.name2' or '.name1.name2' "
-             "or '{name1.name2}' or '{.name1.name2}'")
-
-
 class Condition:
     """One --for: condition=NAME[=VALUE], delete, or jsonpath='{...}'[=VALUE]."""
 
@@ -48,13 +44,13 @@ class Condition:
         raise UsageError(f'unrecognized condition: "{text}"')
 
     def _jsonpath(self, rest: str) -> None:
-        from kctl.jsonpath import JSONPath, JSONPathError, relaxed
+        from kctl.jsonpath import BAD_RELAXED, JSONPath, JSONPathError, relaxed
 
         expr, value = rest, None
         if rest.startswith("{"):
             end = rest.find("}")
             if end < 0:
-                raise UsageError(_BAD_PATH)
+                raise UsageError(BAD_RELAXED)
             expr, tail = rest[:end + 1], rest[end + 1:]
             if tail:
                 if not tail.startswith("="):
@@ -65,7 +61,7 @@ class Condition:
         try:
             self.path, self.value = JSONPath(relaxed(expr)), value
         except JSONPathError as exc:
-            raise UsageError(f"error parsing jsonpath {expr}, {exc}") from None
+            raise UsageError(str(exc)) from None  # kubectl's bare message
 
     def met(self, obj: dict | None) -> bool:
         if self.kind == "delete":

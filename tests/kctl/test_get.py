@@ -85,6 +85,50 @@ def test_custom_columns_and_name_equal_kubectls(kctl, kubectl, pods):
         assert ours.out == theirs.stdout, output
 
 
+# A bad template: kubectl's first stderr line and exit code, without the object
+# dump kubectl adds after an execution error. A -o jsonpath that does not parse
+# exits 2 in kctl (docs/cli.md), 1 in kubectl.
+@pytest.mark.parametrize("args, line, code", [
+    (["-o", "custom-columns=A"], "error: unexpected custom-columns spec: A, "
+     "expected <header>:<json-path-expr>", 1),
+    (["-o", "custom-columns="], "error: custom-columns format specified but no "
+     "custom columns given", 1),
+    (["-o", "custom-columns=A:.x["], "error: unterminated array", 1),
+    (["-o", "custom-columns=A:{.x"], "error: unexpected path string, expected a "
+     "'name1.name2' or '.name1.name2' or '{name1.name2}' or '{.name1.name2}'", 1),
+    (["-o", "custom-columns=A:.spec.containers[5].name"],
+     "error: array index out of bounds: index 5, length 1", 1),
+    (["-o", "name", "--sort-by", ".spec.containers[5].name"],
+     "error: array index out of bounds: index 5, length 1", 1),
+    (["-o", "jsonpath={.items[0].spec.containers[5].name}"],
+     'error: error executing jsonpath "{.items[0].spec.containers[5].name}": '
+     "Error executing template: array index out of bounds: index 5, length 1", 1),
+    (["-o", "jsonpath={.items[-9]}"], 'error: error executing jsonpath '
+     '"{.items[-9]}": Error executing template: array index out of bounds: '
+     "index -6, length 3", 1),
+    (["-o", "jsonpath={.x"], "error: error parsing jsonpath {.x, unclosed action", 2),
+    (["-o", "jsonpath={.a]}"], "error: error parsing jsonpath {.a]}, unrecognized "
+     "character in action: U+005D ']'", 2),
+], ids=["no-colon", "no-columns", "column-unparsed", "column-relaxed",
+        "column-index", "sort-by-index", "jsonpath-index", "jsonpath-negative",
+        "jsonpath-unclosed", "jsonpath-character"])
+def test_a_bad_template_is_kubectls_first_line(kctl, kubectl, pods, args, line,
+                                               code):
+    ours = kctl("get", "pods", "-n", pods, *args)
+    theirs = kubectl("get", "pods", "-n", pods, *args)
+
+    assert (ours.code, ours.out, ours.err) == (code, "", line + "\n")
+    assert theirs.returncode == 1
+    assert theirs.stderr.splitlines()[0].startswith(line)
+
+
+def test_watch_checks_its_template_before_watching(kctl, pods):
+    done = kctl("get", "pods", "-n", pods, "-w", "-o", "jsonpath={.x")
+
+    assert (done.code, done.err) == (
+        2, "error: error parsing jsonpath {.x, unclosed action\n")
+
+
 def test_sort_by_and_field_selector(kctl, pods):
     by_app = kctl("get", "pods", "-n", pods, "--sort-by", ".metadata.labels.app",
                   "-o", "name")
