@@ -39,24 +39,42 @@ def read(paths: list[str], recursive: bool = False,
     """Every object named by ``-f`` arguments, in order, errors in place."""
     found: list[Manifest] = []
     for path in paths:
-        for source, text in _sources(path, recursive, stdin):
+        for source, data in _sources(path, recursive, stdin):
+            try:
+                text = _text(data)
+            except ManifestError as exc:
+                found.append(Manifest(source, 1, error=exc))
+                continue
             found.extend(parse(text, source))
     return found
+
+
+def _text(data: bytes | str) -> str:
+    """The text of a source; one that is not UTF-8 (a binary file given to -f
+    by mistake) is an error of that source alone, as in kubectl."""
+    if isinstance(data, str):
+        return data
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ManifestError(
+            "error converting YAML to JSON: yaml: invalid UTF-8 at byte "
+            f"{exc.start} (0x{data[exc.start]:02x})") from None
 
 
 def _sources(path: str, recursive: bool, stdin):
     if path == "-":
         stream = stdin or sys.stdin
-        data = stream.read()
-        yield "STDIN", data.decode("utf-8") if isinstance(data, bytes) else data
+        # The bytes, so that non-UTF-8 input is reported like a file's.
+        yield "STDIN", getattr(stream, "buffer", stream).read()
     elif path.startswith(("http://", "https://")):
         from kctl.client import fetch_url
 
-        yield path, fetch_url(path).decode("utf-8")
+        yield path, fetch_url(path)
     elif os.path.isdir(path):
         yield from _directory(path, recursive)
     elif os.path.exists(path):
-        yield path, _read_text(path)
+        yield path, _read_bytes(path)
     else:
         raise ManifestError(f'the path "{path}" does not exist')
 
@@ -70,11 +88,11 @@ def _directory(path: str, recursive: bool):
             if recursive:
                 yield from _directory(full, recursive)
         elif entry.endswith(_EXTENSIONS):
-            yield full, _read_text(full)
+            yield full, _read_bytes(full)
 
 
-def _read_text(path: str) -> str:
-    with open(path, encoding="utf-8-sig") as f:
+def _read_bytes(path: str) -> bytes:
+    with open(path, "rb") as f:
         return f.read()
 
 
@@ -124,6 +142,10 @@ def load_yaml(doc: str, first_line: int):
             where = f"line {mark.line + first_line + 1}, column {mark.column + 1}: "
         problem = exc.problem or exc.context or "invalid YAML"
         raise ManifestError(f"yaml: {where}{problem}") from None
+    except yaml.reader.ReaderError:
+        # PyYAML's message spans two lines; go-yaml's says it in one.
+        raise ManifestError("error converting YAML to JSON: yaml: control "
+                            "characters are not allowed") from None
     except yaml.YAMLError as exc:
         raise ManifestError(f"error converting YAML to JSON: {exc}") from None
 

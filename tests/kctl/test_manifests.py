@@ -81,3 +81,11 @@ def test_stdin_is_read_for_dash():
 
     assert names(found) == ["s"]
     assert found[0].source == "STDIN"
+
+
+def test_stdin_bytes_that_are_not_utf8_are_an_error_of_stdin_alone():
+    found = manifests.read(["-"], stdin=io.BytesIO(b"kind: \xff\n"))
+
+    assert [(m.source, str(m.error)) for m in found] == [
+        ("STDIN", "error converting YAML to JSON: yaml: invalid UTF-8 at byte 6 "
+                  "(0xff)")]

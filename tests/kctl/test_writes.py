@@ -27,6 +27,23 @@ def test_create_reports_each_object_and_keeps_going_after_a_failure(
         f'(document 4): pods "a" already exists\n')
 
 
+@pytest.mark.parametrize("data, problem", [
+    (b"\x89PNG\r\n\x1a\n\xca\xfe", "invalid UTF-8 at byte 0 (0x89)"),
+    (b"kind: Pod\x00\n", "control characters are not allowed"),
+], ids=["binary", "control-character"])
+def test_a_file_that_is_not_text_is_one_line_naming_it(kctl, namespace, tmp_path,
+                                                        data, problem):
+    bad, good = tmp_path / "random.bin", tmp_path / "pod.yaml"
+    bad.write_bytes(data)
+    good.write_text(pod_manifest("after"))
+
+    done = kctl("create", "-n", namespace, "-f", str(bad), "-f", str(good))
+
+    assert (done.code, done.out) == (1, "pod/after created\n")
+    assert done.err == (f'error: error parsing "{bad}": error converting YAML to '
+                        f"JSON: yaml: {problem}\n")
+
+
 def test_create_from_a_directory_json_and_list(kctl, namespace, tmp_path):
     (tmp_path / "one.json").write_text(json.dumps(
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "one"}}))
