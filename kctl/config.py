@@ -80,20 +80,30 @@ def _read_file(path: str) -> dict:
     cached = _cached(path)
     if cached is not None:
         return cached
-    from kctl import yamlio
-
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = yamlio.load(f.read()) or {}
-    except (OSError, ValueError) as exc:  # yaml errors are ValueErrors here
-        raise ConfigError(f"error loading config file {path!r}: {exc}") from exc
-    except Exception as exc:
-        raise ConfigError(f"error loading config file {path!r}: {exc}") from exc
+    data = _parse_file(path)
     if not isinstance(data, dict):
-        raise ConfigError(f"error loading config file {path!r}: not a mapping")
+        raise ConfigError(f'error loading config file "{path}": not a mapping')
     _absolutize(data, os.path.dirname(os.path.abspath(path)))
     _remember(path, data)
     return data
+
+
+def _parse_file(path: str):
+    """The file's YAML, or kubectl's one line saying why it cannot be read."""
+    import yaml
+
+    from kctl import yamlio
+
+    prefix = f'error loading config file "{path}"'
+    try:
+        with open(path, "rb") as f:
+            return yamlio.load(yamlio.decode(f.read())) or {}
+    except OSError as exc:
+        # Go's wording: "open FILE: permission denied".
+        reason = (exc.strerror or str(exc)).lower()
+        raise ConfigError(f"{prefix}: open {path}: {reason}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{prefix}: {yamlio.go_error(exc)}") from exc
 
 
 def _cache_path(path: str) -> str:

@@ -54,12 +54,15 @@ def _text(data: bytes | str) -> str:
     by mistake) is an error of that source alone, as in kubectl."""
     if isinstance(data, str):
         return data
+    import yaml
+
+    from kctl import yamlio
+
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ManifestError(
-            "error converting YAML to JSON: yaml: invalid UTF-8 at byte "
-            f"{exc.start} (0x{data[exc.start]:02x})") from None
+        return yamlio.decode(data)
+    except yaml.YAMLError as exc:
+        raise ManifestError(f"error converting YAML to JSON: "
+                            f"{yamlio.go_error(exc)}") from None
 
 
 def _sources(path: str, recursive: bool, stdin):

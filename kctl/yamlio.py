@@ -144,6 +144,35 @@ def _key_text(key) -> str:
                          f"key: {key!r}")
 
 
+def decode(data: bytes) -> str:
+    """A file's text; bytes that are not UTF-8 (a binary file read by mistake)
+    are a YAMLError that says where, not a UnicodeDecodeError."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise yaml.YAMLError(f"invalid UTF-8 at byte {exc.start} "
+                             f"(0x{data[exc.start]:02x})") from None
+
+
+def go_error(exc: yaml.YAMLError) -> str:
+    """A parse error as go-yaml v2 words it: ``yaml: line N: PROBLEM``.
+
+    go-yaml counts a scanner error's line from 1 and a parser error's from 0
+    (decode.go, parser.fail), so kubectl names the line before a parser
+    problem; a line 0 is left out."""
+    if not isinstance(exc, yaml.MarkedYAMLError):
+        return f"yaml: {exc}"
+    line = 0
+    if exc.problem_mark is not None and exc.problem_mark.line:
+        line = exc.problem_mark.line
+        if isinstance(exc, yaml.scanner.ScannerError):
+            line += 1
+    elif exc.context_mark is not None:
+        line = exc.context_mark.line
+    where = f"line {line}: " if line else ""
+    return f"yaml: {where}{exc.problem or exc.context or 'invalid YAML'}"
+
+
 class KubectlLoader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader")
                     else yaml.SafeLoader):
     """A safe loader whose plain scalars resolve as go-yaml v2 resolves them."""

@@ -69,13 +69,13 @@ def kctl(api_server, kctl_env, monkeypatch):
 
 
 def run_program(*args: str, env: dict | None = None, stdin: str | None = None,
-                timeout: float = 60) -> Result:
+                timeout: float = 60, cwd: str = REPO) -> Result:
     """kctl as a separate program, for exit codes and bytes on the pipes."""
     full_env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": REPO,
                 **(env or {})}
     done = subprocess.run([sys.executable, "-m", "kctl.main", *args],
                           input=stdin, capture_output=True, text=True,
-                          timeout=timeout, env=full_env, cwd=REPO)
+                          timeout=timeout, env=full_env, cwd=cwd)
     return Result(done.returncode, done.stdout, done.stderr)
 
 

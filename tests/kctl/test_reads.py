@@ -276,6 +276,31 @@ def test_kubeconfig_context_namespace_and_flags(api_server, kctl_env, namespace)
         1, "error: context was not found for specified context: nope\n")
 
 
+@pytest.mark.parametrize("text, problem", [
+    ("garbage: [\n", "yaml: line 1: did not find expected node content"),
+    ("a: b\n  c: d: e\n", "yaml: line 2: mapping values are not allowed in "
+     "this context"),
+    ("a:\n\tb: c\n", "yaml: line 2: found character that cannot start any "
+     "token"),
+], ids=["unclosed-flow", "mapping-value", "tab"])
+def test_a_kubeconfig_that_does_not_parse_is_kubectls_one_line(kctl_env, text,
+                                                               problem):
+    path = kctl_env / "badkc"
+    path.write_text(text)
+    env = {"HOME": str(kctl_env), "XDG_CACHE_HOME": str(kctl_env / "cache")}
+
+    done = run_program("--kubeconfig", "badkc", "get", "pods", env=env,
+                       cwd=str(kctl_env))
+
+    assert (done.code, done.out, done.err) == (
+        1, "", f'error: error loading config file "badkc": {problem}\n')
+    if KUBECTL:
+        theirs = subprocess.run([KUBECTL, "--kubeconfig", "badkc", "get", "pods"],
+                                env=env, cwd=kctl_env, capture_output=True,
+                                text=True, timeout=60)
+        assert (theirs.returncode, theirs.stderr) == (done.code, done.err)
+
+
 @pytest.mark.skipif(KUBECTL is None, reason="kubectl is not on PATH")
 @pytest.mark.parametrize("order", ["one-two", "two-one"])
 @pytest.mark.parametrize("flags", [[], ["-o", "json"], ["--minify", "-o", "json"],
