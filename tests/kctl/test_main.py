@@ -69,6 +69,18 @@ def test_unknown_type_exits_1(kctl):
         1, 'error: the server doesn\'t have a resource type "gizmos"\n')
 
 
+@pytest.mark.parametrize("verb", ["get", "describe"])
+def test_no_resource_type_fails_with_1_as_in_kubectl(kctl, kubectl, verb):
+    done = kctl(verb)
+    theirs = kubectl(verb)
+
+    # kubectl reports it as a failed command, not a usage error (docs/cli.md).
+    assert (done.code, done.out) == (theirs.returncode, "") == (1, "")
+    assert done.err == (f"error: You must specify the type of resource to {verb}. "
+                        'Use "kctl api-resources" for a complete list of supported '
+                        "resources.\n")
+
+
 def test_bare_kctl_prints_help_and_succeeds(kctl_env):
     done = run_program(env={"HOME": str(kctl_env)})
 
