@@ -183,8 +183,15 @@ class KubectlLoader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader")
         return super().resolve(kind, value, implicit)
 
     def construct_mapping(self, node, deep=False):
-        mapping = super().construct_mapping(node, deep=deep)
-        return {_key_text(k): v for k, v in mapping.items()}
+        # Each key becomes its JSON string before it is inserted, as
+        # sigs.k8s.io/yaml converts them: as Python keys, True == 1 and
+        # False == 0, so ``yes: a`` and ``1: b`` would share one entry.
+        self.flatten_mapping(node)
+        mapping = {}
+        for key_node, value_node in node.value:
+            key = _key_text(self.construct_object(key_node, deep=True))
+            mapping[key] = self.construct_object(value_node, deep=deep)
+        return mapping
 
 
 def _construct_plain(loader, node):

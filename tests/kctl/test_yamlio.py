@@ -48,7 +48,9 @@ def _document(cases) -> str:
     lines = [f"  k{i}: {text}" for i, (text, _) in enumerate(cases)]
     return ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: yaml-cases\n"
             "data:\n" + "\n".join(lines) + "\n  q: \"yes\"\n  tagged: !foo bar\n"
-            "  1.5: float key\n  true: bool key\n  3: int key\n")
+            "  1.5: float key\n  true: bool key\n  3: int key\n"
+            # True == 1 in Python: the keys must be strings before they meet.
+            "  1: one key\n  0: zero key\n  off: false key\n")
 
 
 @pytest.mark.parametrize("text,expected", CASES, ids=[c[0] for c in CASES])
@@ -77,7 +79,8 @@ def test_keys_become_strings_and_custom_tags_keep_their_value():
     data = yamlio.load(_document([]))["data"]
 
     assert data == {"q": "yes", "tagged": "bar", "1.5": "float key",
-                    "true": "bool key", "3": "int key"}
+                    "true": "bool key", "3": "int key", "1": "one key",
+                    "0": "zero key", "false": "false key"}
 
 
 @pytest.mark.parametrize("text,message", [
