@@ -239,16 +239,20 @@ def _connection(cluster: dict, user: dict, context: dict,
         token=o.token or user.get("token") or _token_file(user.get("tokenFile")),
         username=user.get("username"),
         password=user.get("password"),
-        insecure=bool(o.insecure_skip_tls_verify
-                      if o.insecure_skip_tls_verify is not None
-                      else cluster.get("insecure-skip-tls-verify", False)),
-        ca_file=o.certificate_authority or cluster.get("certificate-authority"),
-        ca_data=data(cluster.get("certificate-authority-data")),
+        insecure=bool(o.insecure_skip_tls_verify),
+        ca_file=o.certificate_authority,
         cert_file=o.client_certificate or user.get("client-certificate"),
         cert_data=data(user.get("client-certificate-data")),
         key_file=o.client_key or user.get("client-key"),
         key_data=data(user.get("client-key-data")),
     )
+    if not (o.insecure_skip_tls_verify or o.certificate_authority):
+        # As client-go: either flag replaces all three of the cluster's TLS
+        # settings, so --certificate-authority wins over
+        # certificate-authority-data (client-go's DirectClientConfig).
+        conn.insecure = bool(cluster.get("insecure-skip-tls-verify", False))
+        conn.ca_file = cluster.get("certificate-authority")
+        conn.ca_data = data(cluster.get("certificate-authority-data"))
     if o.request_timeout:
         conn.timeout = o.request_timeout
     if "://" not in conn.server:

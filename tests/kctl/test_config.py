@@ -1,0 +1,109 @@
+"""Which kubeconfig entry or flag decides each connection setting."""
+
+from __future__ import annotations
+
+import base64
+import os
+import signal
+import ssl
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from kctl import config
+from tests.conftest import KUBECTL, free_port
+from tests.kctl.conftest import REPO, run_program
+
+
+def _certificate(directory, name: str):
+    cert, key = directory / f"{name}.crt", directory / f"{name}.key"
+    made = subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)], capture_output=True)
+    assert made.returncode == 0, made.stderr
+    return cert, key
+
+
+def _kubeconfig(path, server: str, cluster_tls: str) -> None:
+    path.write_text(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n"
+        f"    server: {server}\n{cluster_tls}"
+        "users:\n- name: u\n  user: {token: t}\ncontexts:\n- name: c\n  context:\n"
+        "    cluster: c\n    user: u\ncurrent-context: c\n")
+
+
+CA_DATA = "    certificate-authority-data: " + base64.b64encode(b"CA").decode() + "\n"
+INSECURE = "    insecure-skip-tls-verify: true\n"
+
+
+# client-go: --certificate-authority or --insecure-skip-tls-verify=true replaces
+# the cluster's CA file, CA data and insecure setting together.
+@pytest.mark.parametrize("cluster_tls, flags, expected", [
+    (CA_DATA, {"certificate_authority": "f.crt"}, (False, "f.crt", None)),
+    (CA_DATA, {}, (False, None, b"CA")),
+    (INSECURE, {"certificate_authority": "f.crt"}, (False, "f.crt", None)),
+    (CA_DATA, {"insecure_skip_tls_verify": True}, (True, None, None)),
+    (INSECURE, {"insecure_skip_tls_verify": False}, (True, None, None)),
+], ids=["flag-over-data", "data", "flag-over-insecure", "insecure-flag",
+        "explicit-false-changes-nothing"])
+def test_a_tls_flag_replaces_the_clusters_tls_settings(tmp_path, cluster_tls, flags,
+                                                       expected):
+    path = tmp_path / "kubeconfig"
+    _kubeconfig(path, "https://127.0.0.1:1", cluster_tls)
+
+    conn = config.resolve(config.Overrides(kubeconfig=str(path), **flags))
+
+    assert (conn.insecure, conn.ca_file, conn.ca_data) == expected
+
+
+@pytest.fixture
+def tls_server(tmp_path):
+    cert, key = _certificate(tmp_path, "server")
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "server", "--no-node", "--no-controllers",
+         "--port", str(port), "--data-dir", str(tmp_path / "data"),
+         "--tls-cert-file", str(cert), "--tls-private-key-file", str(key)],
+        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"https://127.0.0.1:{port}"
+    _wait_ready(url, ssl.create_default_context(cafile=str(cert)))
+    yield url, cert
+    process.send_signal(signal.SIGTERM)
+    process.wait(15)
+
+
+def _wait_ready(url: str, context, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url + "/readyz", context=context, timeout=1)
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{url} did not become ready")
+
+
+def test_certificate_authority_flag_wins_over_kubeconfig_data(tls_server, tmp_path):
+    url, cert = tls_server
+    other, _ = _certificate(tmp_path, "other")
+    path = tmp_path / "kubeconfig"
+    data = base64.b64encode(other.read_bytes()).decode()
+    _kubeconfig(path, url, f"    certificate-authority-data: {data}\n")
+    env = {"HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    args = ["--kubeconfig", str(path), "get", "namespace", "default", "-o", "name"]
+
+    refused = run_program(*args, env=env)
+    flagged = run_program("--certificate-authority", str(cert), *args, env=env)
+
+    assert refused.code == 1 and "certificate" in refused.err
+    assert (flagged.code, flagged.out, flagged.err) == (0, "namespace/default\n", "")
+    if KUBECTL:
+        theirs = subprocess.run(
+            [KUBECTL, "--certificate-authority", str(cert), *args],
+            env={**env, "PATH": os.environ.get("PATH", "")}, capture_output=True,
+            text=True, timeout=60)
+        assert (theirs.returncode, theirs.stdout) == (0, flagged.out)
