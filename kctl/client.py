@@ -8,7 +8,7 @@ body for watch and logs) is small. ``ssl`` is imported only for https.
 
 Failures become a few typed errors carrying the server's Status message:
 :class:`Unreachable` (no connection), :class:`APIError` and its subclasses
-:class:`NotFound`, :class:`Conflict`, :class:`Invalid`.
+:class:`Unauthorized`, :class:`NotFound`, :class:`Conflict`, :class:`Invalid`.
 """
 
 from __future__ import annotations
@@ -55,6 +55,10 @@ class NotFound(APIError):
     pass
 
 
+class Unauthorized(APIError):
+    """401: no credentials, or ones the server does not accept."""
+
+
 class Conflict(APIError):
     """409: AlreadyExists, or a write against a stale resourceVersion."""
 
@@ -63,7 +67,7 @@ class Invalid(APIError):
     pass
 
 
-_ERRORS = {404: NotFound, 409: Conflict, 422: Invalid}
+_ERRORS = {401: Unauthorized, 404: NotFound, 409: Conflict, 422: Invalid}
 
 
 def error_from(code: int, body: bytes) -> APIError:

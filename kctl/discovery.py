@@ -15,7 +15,7 @@ from kctl.record import asdict, record
 
 import orjson
 
-from kctl.client import Client, NotFound
+from kctl.client import Client, NotFound, Unauthorized
 
 CACHE_TTL = 6 * 3600.0
 # Used when a name is ambiguous: the core group first, as kubectl's
@@ -165,6 +165,16 @@ def _priority(res: Resource) -> tuple:
 
 def fetch(client: Client) -> list[Resource]:
     """Every resource of every preferred group version, from the server."""
+    try:
+        return _fetch(client)
+    except Unauthorized as exc:
+        # client-go's discovery client drops the Status of a 401 and says
+        # this instead; kubectl, which discovers first, prints it.
+        exc.args = ("the server has asked for the client to provide credentials",)
+        raise
+
+
+def _fetch(client: Client) -> list[Resource]:
     resources = _group_version(client, "", "v1", "/api/v1")
     try:
         groups = client.get("/apis").get("groups") or []

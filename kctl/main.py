@@ -88,11 +88,23 @@ def describe_error(exc: Exception) -> tuple[str, int]:
 
 def server_error_line(exc) -> str:
     """kubectl's wording: ``Error from server (NotFound): pods "x" not found``."""
+    if unauthorized(exc):
+        return logged_in_line(str(exc))
     if exc.reason == "Invalid":
         return _invalid_line(exc)
     if exc.reason:
         return f"Error from server ({exc.reason}): {exc}"
     return f"Error from server: {exc}"
+
+
+def unauthorized(exc) -> bool:
+    # client-go gives a 401 without a Status body the reason Unauthorized too.
+    return exc.reason == "Unauthorized" or exc.code == 401
+
+
+def logged_in_line(message: str) -> str:
+    """kubectl's CheckErr words an Unauthorized answer so."""
+    return f"error: You must be logged in to the server ({message})"
 
 
 def _invalid_line(exc) -> str:

@@ -96,8 +96,11 @@ def _namespace(s, obj: dict) -> str:
 def failure_line(exc: Exception, action: str, placed_or_manifest) -> str:
     """kubectl's line for a failed write, naming the file it came from."""
     from kctl.client import APIError
+    from kctl.main import logged_in_line, unauthorized
 
     manifest = getattr(placed_or_manifest, "manifest", placed_or_manifest)
+    if isinstance(exc, APIError) and unauthorized(exc):
+        return logged_in_line(f"error when {action} {where(manifest)}: {exc}")
     if isinstance(exc, APIError):
         prefix = f"Error from server ({exc.reason})" if exc.reason else \
             "Error from server"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import KUBECTL, free_port, run_kubectl
 from tests.kctl.conftest import run_program
 
 
@@ -79,6 +79,35 @@ def test_no_resource_type_fails_with_1_as_in_kubectl(kctl, kubectl, verb):
     assert done.err == (f"error: You must specify the type of resource to {verb}. "
                         'Use "kctl api-resources" for a complete list of supported '
                         "resources.\n")
+
+
+@pytest.fixture
+def token_server(start_server, tmp_path):
+    tokens = tmp_path / "tokens.csv"
+    tokens.write_text("s3cret,admin,1\n")
+    return start_server("--token-file", str(tokens))
+
+
+def test_unauthorized_is_kubectls_logged_in_line(token_server, kctl_env):
+    env = {"HOME": str(kctl_env), "XDG_CACHE_HOME": str(kctl_env / "cache")}
+    args = ["-s", token_server.url, "get", "pods"]
+
+    cold = run_program(*args, "--token", "bad", env=env)
+    discovered = run_program(*args, "--token", "s3cret", env=env)
+    warm = run_program(*args, env=env)
+
+    # With discovery to fetch, the 401 is discovery's and client-go words it
+    # itself; with discovery cached, kubectl prints the server's message.
+    assert (cold.code, cold.out, cold.err) == (
+        1, "", "error: You must be logged in to the server (the server has asked "
+        "for the client to provide credentials)\n")
+    if KUBECTL:
+        theirs = run_kubectl(token_server, "--token", "bad", "get", "pods")
+        assert (theirs.returncode, theirs.stderr.splitlines()[-1]) == (
+            1, cold.err.rstrip("\n"))
+    assert discovered.code == 0, discovered.err
+    assert (warm.code, warm.err) == (
+        1, "error: You must be logged in to the server (Unauthorized)\n")
 
 
 def test_bare_kctl_prints_help_and_succeeds(kctl_env):
