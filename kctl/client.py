@@ -16,8 +16,7 @@ from __future__ import annotations
 import socket
 from urllib.parse import quote, urlencode, urlsplit
 
-import orjson
-
+from kctl import jsonio
 from kctl.config import Connection
 
 TABLE_ACCEPT = ("application/json;as=Table;v=v1;g=meta.k8s.io,"
@@ -72,7 +71,7 @@ _ERRORS = {401: Unauthorized, 404: NotFound, 409: Conflict, 422: Invalid}
 
 def error_from(code: int, body: bytes) -> APIError:
     try:
-        status = orjson.loads(body)
+        status = jsonio.loads(body)
         if not isinstance(status, dict) or status.get("kind") != "Status":
             raise ValueError
     except ValueError:
@@ -97,7 +96,7 @@ class Response:
         self.body = body
 
     def json(self):
-        return orjson.loads(self.body)
+        return jsonio.loads(self.body)
 
 
 class _Stream:
@@ -336,7 +335,7 @@ def _encode(body) -> bytes | None:
         return body
     if isinstance(body, str):
         return body.encode("utf-8")
-    return orjson.dumps(body)
+    return jsonio.dumps(body)
 
 
 def _reason(exc: OSError) -> str:

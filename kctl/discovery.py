@@ -13,8 +13,7 @@ import re
 import time
 from kctl.record import asdict, record
 
-import orjson
-
+from kctl import jsonio
 from kctl.client import Client, NotFound, Unauthorized
 
 CACHE_TTL = 6 * 3600.0
@@ -120,7 +119,7 @@ class Discovery:
             if time.time() - os.path.getmtime(path) > self.ttl:
                 return None
             with open(path, "rb") as f:
-                rows = orjson.loads(f.read())
+                rows = jsonio.loads(f.read())
             return [Resource(**{k: tuple(v) if isinstance(v, list) else v
                                 for k, v in row.items()}) for row in rows]
         except (OSError, ValueError, TypeError):
@@ -132,7 +131,7 @@ class Discovery:
             os.makedirs(os.path.dirname(path), exist_ok=True)
             tmp = f"{path}.{os.getpid()}.tmp"
             with open(tmp, "wb") as f:
-                f.write(orjson.dumps([asdict(r) for r in resources]))
+                f.write(jsonio.dumps([asdict(r) for r in resources]))
             os.replace(tmp, path)
         except OSError:
             pass  # a cache that cannot be written only costs time

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-import orjson
+from kctl import jsonio
 
 
 class JSONPathError(Exception):
@@ -328,7 +328,7 @@ def go_float(value: float) -> str:
 
 def go_json(value) -> str:
     """Compact JSON as Go's encoding/json writes it: sorted keys, <>& escaped."""
-    text = orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode("utf-8")
+    text = jsonio.compact_sorted(value)
     return escape_html(text)
 
 

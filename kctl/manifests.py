@@ -13,8 +13,6 @@ import re
 import sys
 from kctl.record import record
 
-import orjson
-
 _EXTENSIONS = (".json", ".yaml", ".yml")
 _SEPARATOR = re.compile(r"^---(\s*$|\s+#|#)")
 
@@ -198,4 +196,6 @@ def missing_fields(data: dict) -> str:
 
 
 def to_json(obj) -> bytes:
-    return orjson.dumps(obj)
+    from kctl import jsonio
+
+    return jsonio.dumps(obj)

@@ -9,9 +9,7 @@ from the last resourceVersion when the server ends it, and relists on
 
 from __future__ import annotations
 
-import orjson
-
-from kctl import printers
+from kctl import jsonio, printers
 from kctl.client import TABLE_ACCEPT, APIError
 from kctl.errors import UsageError
 from kctl.resources import object_path
@@ -76,7 +74,7 @@ def _stream(s, path, query, resource_version, view) -> str:
         for line in stream.lines():
             if not line.strip():
                 continue
-            event = orjson.loads(line)
+            event = jsonio.loads(line)
             kind, obj = event.get("type"), event.get("object") or {}
             if kind == "ERROR":
                 if obj.get("code") == 410:

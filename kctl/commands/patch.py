@@ -66,15 +66,15 @@ def _patch_body(text: str, path: str) -> bytes:
     if path:
         with open(path, encoding="utf-8") as f:
             text = f.read()
-    import orjson
+    from kctl import jsonio
 
     try:
-        return orjson.dumps(orjson.loads(text))
-    except orjson.JSONDecodeError:
+        return jsonio.dumps(jsonio.loads(text))
+    except ValueError:
         pass
     from kctl.manifests import ManifestError, load_yaml
 
     try:
-        return orjson.dumps(load_yaml(text, 0))
+        return jsonio.dumps(load_yaml(text, 0))
     except ManifestError as exc:
         raise UsageError(f'unable to parse "{text}": {exc}') from None

@@ -7,12 +7,13 @@ Lines and exit codes are kubectl's.
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 
 import click
-import orjson
 
+from kctl import jsonio
 from kctl.errors import CommandError, UsageError
 from kctl.options import bool_flag, connection_options, resource_args, session
 from kctl.resources import object_path, parse
@@ -154,7 +155,7 @@ def _next_change(s, resource, name, deployment, deadline) -> dict:
             for raw in stream.lines():
                 if not raw.strip():
                     continue
-                event = orjson.loads(raw)
+                event = jsonio.loads(raw)
                 kind, obj = event.get("type"), event.get("object") or {}
                 if kind == "ERROR":
                     if obj.get("code") == 410:
@@ -296,7 +297,7 @@ def _rollback(s, path: str, deployment: dict, to_revision: int) -> str:
                            f"first with 'kubectl rollout resume deployment/{name}' "
                            f"and try again")
     rs = _revision_to_restore(_history(s, deployment), to_revision, name)
-    template = orjson.loads(orjson.dumps(rs["spec"]["template"]))
+    template = copy.deepcopy(rs["spec"]["template"])
     labels = (template.get("metadata") or {}).get("labels") or {}
     labels.pop(HASH_LABEL, None)
     if _same_template(template, deployment["spec"]["template"]):
@@ -334,7 +335,7 @@ def _restored_annotations(deployment: dict, rs: dict) -> dict:
 
 def _same_template(a: dict, b: dict) -> bool:
     def clean(template):
-        template = orjson.loads(orjson.dumps(template))
+        template = copy.deepcopy(template)
         meta = template.setdefault("metadata", {})
         (meta.get("labels") or {}).pop(HASH_LABEL, None)
         template["metadata"] = {k: v for k, v in meta.items() if v}
