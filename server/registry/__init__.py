@@ -39,7 +39,7 @@ class Registry:
 
 def default_registry(options: RegistryOptions | None = None) -> Registry:
     from server.registry import apps, cluster, config, coordination, events, pods
-    from server.registry import services, workloads
+    from server.registry import serviceaccounts, services, workloads
 
     options = options or RegistryOptions()
     return Registry([
@@ -52,6 +52,7 @@ def default_registry(options: RegistryOptions | None = None) -> Registry:
         events.EventKind(),
         config.ConfigMapKind(),
         config.SecretKind(),
+        serviceaccounts.ServiceAccountKind(),
         coordination.LeaseKind(),
         *apps.kinds(),
     ])

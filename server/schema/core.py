@@ -1,5 +1,6 @@
 """core/v1 kinds other than Pod: namespaces, nodes, services, endpoints,
-replication controllers, events, config maps, secrets and bindings.
+replication controllers, events, config maps, secrets, service accounts and
+bindings.
 
 Field numbers from k8s.io/api/core/v1/generated.proto.
 """
@@ -347,15 +348,29 @@ CONFIG = [
           f("type", 3, STRING, "What the data is for; Opaque by default.")),
 ]
 
+SERVICE_ACCOUNT = [
+    _kind("ServiceAccount", "An identity for processes that run in a pod.",
+          f("secrets", 2, list_of(ref("ObjectReference")),
+            "Secrets in the same namespace that pods of this service account "
+            "may use.", merge_key="name", strategy="merge", list_type="map",
+            map_keys=("name",)),
+          f("imagePullSecrets", 3, list_of(ref("LocalObjectReference")),
+            "Secrets to pull the images of this service account's pods with.",
+            list_type="atomic"),
+          f("automountServiceAccountToken", 4, BOOL,
+            "Whether pods of this service account get its token mounted.",
+            ptr=True)),
+]
+
 SCHEMAS = [
     *NAMESPACE, *NODE, *SERVICE, *ENDPOINTS, *REPLICATION_CONTROLLER, *EVENT,
-    *CONFIG,
+    *CONFIG, *SERVICE_ACCOUNT,
     *(list_schema(CORE, kind, *V1, what) for kind, what in [
         ("Namespace", "namespaces"), ("Node", "nodes"),
         ("Service", "services"), ("Endpoints", "endpoints"),
         ("ReplicationController", "replication controllers"),
         ("Event", "events"), ("ConfigMap", "config maps"),
-        ("Secret", "secrets")]),
+        ("Secret", "secrets"), ("ServiceAccount", "service accounts")]),
     obj("ObjectReference", CORE, "A reference to an object, with its kind.",
         f("kind", 1, STRING, "The referent's kind."),
         f("namespace", 2, STRING, "The referent's namespace."),

@@ -21,6 +21,7 @@ SERVED = [
     ("", "Event", "events", True, ()),
     ("", "ConfigMap", "configmaps", True, ()),
     ("", "Secret", "secrets", True, ()),
+    ("", "ServiceAccount", "serviceaccounts", True, ()),
     ("coordination.k8s.io", "Lease", "leases", True, ()),
     ("apps", "Deployment", "deployments", True, ("status", "scale")),
     ("apps", "ReplicaSet", "replicasets", True, ("status", "scale")),

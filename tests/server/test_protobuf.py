@@ -27,6 +27,8 @@ COMMANDS = [
      ["create", "secret", "docker-registry", "reg",
       "--docker-server=registry.example", "--docker-username=u",
       "--docker-password=p"]),
+    ("serviceaccount", "ServiceAccount",
+     ["create", "serviceaccount", "builder"]),
     ("deployment", "Deployment",
      ["create", "deployment", "d", "--image=nginx", "--replicas=3",
       "--port=80"]),
@@ -273,6 +275,13 @@ EXAMPLES = {
     "Secret": {
         "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"},
         "type": "Opaque", "data": {"k": "dmFsdWU="},
+    },
+    "ServiceAccount": {
+        "apiVersion": "v1", "kind": "ServiceAccount",
+        "metadata": {"name": "builder", "namespace": "default"},
+        "secrets": [{"name": "builder-token"}],
+        "imagePullSecrets": [{"name": "registry"}],
+        "automountServiceAccountToken": False,
     },
     "Namespace": {
         "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ns"},
