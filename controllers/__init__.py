@@ -26,6 +26,7 @@ CONTROLLERS: dict[str, str] = {
     "garbagecollector": "controllers.garbagecollector:GarbageCollector",
     "endpoints": "controllers.endpoints:EndpointsController",
     "namespace": "controllers.namespace:NamespaceController",
+    "serviceaccount": "controllers.serviceaccount:ServiceAccountsController",
 }
 
 # Names that "*" leaves off; kube-controller-manager has the same notion
