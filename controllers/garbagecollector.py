@@ -61,6 +61,7 @@ RESOURCES = (
     Resource("v1", "Endpoints", "endpoints"),
     Resource("v1", "ConfigMap", "configmaps"),
     Resource("v1", "Secret", "secrets"),
+    Resource("v1", "ServiceAccount", "serviceaccounts"),
     Resource("v1", "Node", "nodes", namespaced=False),
     Resource("apps/v1", "Deployment", "deployments"),
     Resource("apps/v1", "ReplicaSet", "replicasets"),
