@@ -7,13 +7,20 @@ import random
 import threading
 
 
+# The first usable IP of the range is the kubernetes service's, as
+# kube-apiserver's GetAPIServerServiceIP picks it.
+API_SERVER_OFFSET = 0
+
+
 class ClusterIPAllocator:
     """Hands out the IPs of a service CIDR, each to one service at a time.
 
     As kube-apiserver's bitmap allocator: the network address (and, for
     IPv4, the broadcast address) is never used, and dynamic allocation
     prefers the upper part of the range so that the lower part stays free
-    for IPs that users ask for by hand.
+    for IPs that users ask for by hand. The first IP (``api_server_ip``) goes
+    to the ``kubernetes`` service only, even while that service is missing:
+    kube-apiserver makes it again with that IP.
     """
 
     def __init__(self, cidr: str):
@@ -31,14 +38,19 @@ class ClusterIPAllocator:
         self._lock = threading.Lock()
 
     @property
+    def api_server_ip(self) -> str:
+        return str(ipaddress.ip_address(self._first + API_SERVER_OFFSET))
+
+    @property
     def free(self) -> int:
-        return self._size - len(self._used)
+        """How many IPs other services may still be given."""
+        return self._size - len(self._used | {API_SERVER_OFFSET})
 
     def allocate(self) -> str:
-        """A free IP, or ValueError("range is full")."""
+        """A free IP other than the API server's, or ValueError("range is full")."""
         with self._lock:
             for band in (range(self._static_band, self._size),
-                         range(0, self._static_band)):
+                         range(API_SERVER_OFFSET + 1, self._static_band)):
                 offset = self._random_free(band)
                 if offset is not None:
                     self._used.add(offset)
@@ -55,8 +67,18 @@ class ClusterIPAllocator:
                 return offset
         return None
 
-    def reserve(self, ip: str) -> None:
-        """Take ``ip``; ValueError with kube-apiserver's reason if it cannot be."""
+    def reserve(self, ip: str, kubernetes_service: bool = False) -> None:
+        """Take ``ip`` for a service that asks for it; ValueError with
+        kube-apiserver's reason if it cannot be."""
+        offset = self._offset(ip)
+        if offset == API_SERVER_OFFSET and not kubernetes_service:
+            # What kube-apiserver says, the kubernetes service holding it.
+            raise ValueError("provided IP is already allocated")
+        self.restore(ip)
+
+    def restore(self, ip: str) -> None:
+        """Take ``ip`` for a service already stored, whichever it is: a
+        stored service keeps its IP even if it is the API server's."""
         offset = self._offset(ip)
         with self._lock:
             if offset in self._used:

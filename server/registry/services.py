@@ -31,6 +31,9 @@ SESSION_AFFINITIES = ("ClientIP", "None")
 TRAFFIC_POLICIES = ("Cluster", "Local")
 IP_FAMILY_POLICIES = ("PreferDualStack", "RequireDualStack", "SingleStack")
 IP_FAMILIES = ("IPv4", "IPv6")
+# (namespace, name) of the service kube-apiserver keeps for itself; only it
+# may have the first IP of the range.
+KUBERNETES_SERVICE = ("default", "kubernetes")
 
 
 class ServiceKind(Kind):
@@ -68,7 +71,7 @@ class ServiceKind(Kind):
         for ip in as_list(as_dict(obj.get("spec")).get("clusterIPs")):
             if ip and ip != "None":
                 try:
-                    self.allocator.reserve(ip)
+                    self.allocator.restore(ip)
                 except ValueError:
                     # Out of a changed range, or a duplicate: leave it be, as
                     # kube-apiserver's repair loop only reports these.
@@ -153,7 +156,7 @@ class ServiceKind(Kind):
                 ) from None
         else:
             try:
-                self.allocator.reserve(wanted)
+                self.allocator.reserve(wanted, _is_kubernetes_service(obj))
             except ValueError as err:
                 raise Invalid(self.kind, _name(obj), [FieldError(
                     "Invalid value", "spec.clusterIPs",
@@ -166,6 +169,11 @@ class ServiceKind(Kind):
 
 def _name(obj: dict) -> str:
     return obj.get("metadata", {}).get("name", "")
+
+
+def _is_kubernetes_service(obj: dict) -> bool:
+    meta = obj.get("metadata", {})
+    return (meta.get("namespace"), meta.get("name")) == KUBERNETES_SERVICE
 
 
 def _spec(obj: dict) -> dict:
@@ -479,4 +487,4 @@ _SELECTOR_DOC = (
 )
 
 
-__all__ = ["ClusterIPAllocator", "EndpointsKind", "ServiceKind"]
+__all__ = ["KUBERNETES_SERVICE", "ClusterIPAllocator", "EndpointsKind", "ServiceKind"]

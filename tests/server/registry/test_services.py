@@ -95,12 +95,12 @@ def test_requested_ip_that_is_no_ip():
 
 
 def test_full_range_is_an_internal_error():
+    # A /30 has two IPs, and the first is the kubernetes service's.
     kind = ServiceKind("10.0.0.0/30")
     kind.prepare_create(service("a"))
-    kind.prepare_create(service("b"))
 
     with pytest.raises(InternalError) as err:
-        kind.prepare_create(service("c"))
+        kind.prepare_create(service("b"))
 
     assert err.value.message == (
         "Internal error occurred: failed to allocate a serviceIP: range is full")
@@ -110,13 +110,36 @@ def test_release_gives_the_ip_back():
     kind = ServiceKind("10.0.0.0/30")
     a = service("a")
     kind.prepare_create(a)
-    kind.prepare_create(service("b"))
 
     kind.release(a)
-    c = service("c")
-    kind.prepare_create(c)
+    b = service("b")
+    kind.prepare_create(b)
 
-    assert c["spec"]["clusterIP"] == a["spec"]["clusterIP"]
+    assert b["spec"]["clusterIP"] == a["spec"]["clusterIP"] == "10.0.0.2"
+
+
+def test_only_the_kubernetes_service_may_have_the_first_ip():
+    kind = ServiceKind("10.0.0.0/24")
+
+    with pytest.raises(Invalid) as err:
+        kind.prepare_create(service("web", clusterIP="10.0.0.1"))
+    api = service("kubernetes", clusterIP="10.0.0.1")
+    kind.prepare_create(api)
+
+    assert messages(err.value.errors) == [
+        'spec.clusterIPs: Invalid value: []string{"10.0.0.1"}: failed to '
+        "allocate IP 10.0.0.1: provided IP is already allocated"]
+    assert api["spec"]["clusterIPs"] == ["10.0.0.1"]
+
+
+def test_restore_keeps_a_stored_service_on_the_first_ip():
+    # A service stored before the kubernetes service existed keeps its IP;
+    # the kubernetes service cannot then be made, as in kube-apiserver.
+    kind = ServiceKind("10.0.0.0/24")
+    kind.restore(service("old", clusterIP="10.0.0.1", clusterIPs=["10.0.0.1"]))
+
+    with pytest.raises(Invalid):
+        kind.prepare_create(service("kubernetes", clusterIP="10.0.0.1"))
 
 
 def test_restore_reserves_a_stored_service_ip():
@@ -136,7 +159,7 @@ def test_headless_service():
     assert svc["spec"]["clusterIPs"] == ["None"]
     assert svc["spec"]["ipFamilyPolicy"] == "SingleStack"
     assert kind.validate(svc) == []
-    assert kind.allocator.free == 254
+    assert kind.allocator.free == 253
 
 
 def test_headless_service_without_selector():
