@@ -10,14 +10,14 @@ from dataclasses import dataclass
 import orjson
 from aiohttp import web
 
-from server import discovery, handlers, objects
+from server import bootstrap, discovery, handlers, objects
 from server.auth import TokenAuthenticator
 from server.cache import Cache
 from server.events import expire_events
 from server.errors import (APIError, BadRequest, InternalError, MethodNotAllowed,
                            NotFound)
 from server.registry import RegistryOptions, default_registry
-from server.resources import SYSTEM_NAMESPACES, Resources
+from server.resources import Resources
 from server.store import open_store
 from server.store.sqlite import ensure_data_dir
 
@@ -70,18 +70,12 @@ class APIServer:
         services = self.registry.get("", "v1", "services")
         for entry in self.cache.resource(services).entries.values():
             services.restore(entry.object())
-        await self._bootstrap_namespaces()
+        await bootstrap.ensure_system_namespaces(self.resources)
+        where = (self.options.address, self.options.port)
+        await bootstrap.ensure_kubernetes_service(self.resources, *where)
+        self._background(bootstrap.keep_kubernetes_service(self.resources, *where))
         self._background(expire_events(self.resources, self.options.event_ttl))
         self.ready = True
-
-    async def _bootstrap_namespaces(self) -> None:
-        kind = self.resources.namespaces
-        for name in SYSTEM_NAMESPACES:
-            entries = self.cache.resource(kind).entries
-            if f"/registry/namespaces/{name}" not in entries:
-                obj = {"apiVersion": "v1", "kind": "Namespace",
-                       "metadata": {"name": name}}
-                await self.resources.create(kind, "", obj)
 
     def stop_watches(self) -> None:
         """The first step of a stop: watches end, so that only the requests
