@@ -190,8 +190,14 @@ class KubectlLoader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader")
         mapping = {}
         for key_node, value_node in node.value:
             key = _key_text(self.construct_object(key_node, deep=True))
+            if key in mapping:
+                self.repeated_key(key, key_node)
             mapping[key] = self.construct_object(value_node, deep=deep)
         return mapping
+
+    def repeated_key(self, key: str, node: yaml.Node) -> None:
+        """A key set twice in one mapping: the last value wins, as in go-yaml;
+        the server's loader reports it."""
 
 
 def _construct_plain(loader, node):

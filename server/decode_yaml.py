@@ -1,7 +1,9 @@
 """YAML request bodies read the way sigs.k8s.io/yaml reads them.
 
-kube-apiserver converts YAML to JSON before decoding: timestamps stay strings,
-keys come out sorted (the JSON is written from a Go map), and a key repeated
+kube-apiserver converts YAML to JSON before decoding, with the go-yaml v2
+rules kubectl uses for manifests too, so the scalar resolution is kctl's
+(kctl.yamlio): ``yes`` is true, ``1:20`` a string, timestamps stay text.
+Keys come out sorted (the JSON is written from a Go map), and a key repeated
 in one mapping is reported as go-yaml words it (``line 5: key "name" already
 set in map``), a warning or a strict decoding error like any unknown field.
 """
@@ -10,36 +12,19 @@ from __future__ import annotations
 
 import yaml
 
-
-class _Loader(yaml.SafeLoader):
-    """A safe loader that keeps timestamps as text and notes repeated keys."""
+from kctl.yamlio import KubectlLoader, decode, go_error
 
 
-# YAML to JSON keeps timestamps as the strings they were written as.
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers
-            if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+class _Loader(KubectlLoader):
+    """kubectl's loader, noting the keys a mapping repeats."""
 
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.duplicates: list[str] = []
 
-def _mapping(loader: _Loader, node: yaml.MappingNode) -> dict:
-    loader.flatten_mapping(node)
-    pairs = []
-    seen = set()
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if key in seen:
-            line = key_node.start_mark.line + 1
-            loader.duplicates.append(f'line {line}: key "{key}" already set '
-                                     "in map")
-        seen.add(key)
-        pairs.append((key, loader.construct_object(value_node, deep=True)))
-    return dict(pairs)
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-                        _mapping)
+    def repeated_key(self, key: str, node: yaml.Node) -> None:
+        line = node.start_mark.line + 1
+        self.duplicates.append(f'line {line}: key "{key}" already set in map')
 
 
 def load(body: bytes) -> tuple[object, list[str]]:
@@ -47,23 +32,22 @@ def load(body: bytes) -> tuple[object, list[str]]:
 
     Raises ValueError with the parser's message for YAML that does not parse.
     """
-    loader = _Loader(body)
-    loader.duplicates = []
+    try:
+        loader = _Loader(decode(body))
+    except yaml.YAMLError as err:
+        raise ValueError(f"error converting YAML to JSON: {go_error(err)}") from None
     try:
         value = loader.get_single_data()
     except yaml.YAMLError as err:
-        raise ValueError(f"error converting YAML to JSON: {err}") from None
+        raise ValueError(f"error converting YAML to JSON: {go_error(err)}") from None
     finally:
         loader.dispose()
-    return _as_json(value), loader.duplicates
+    return _sorted(value), loader.duplicates
 
 
-def _as_json(value):
+def _sorted(value):
     if isinstance(value, dict):
-        return {str(k): _as_json(value[k]) for k in sorted(value, key=str)}
+        return {k: _sorted(value[k]) for k in sorted(value)}
     if isinstance(value, list):
-        return [_as_json(v) for v in value]
-    if isinstance(value, float) and value.is_integer():
-        # JSON written from a Go float64 prints 1.0 as 1.
-        return int(value)
+        return [_sorted(v) for v in value]
     return value

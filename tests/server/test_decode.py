@@ -377,3 +377,24 @@ def test_a_typical_pod_decodes_quickly():
     for _ in range(calls):
         decode_object("Pod", body, "application/json", None)
     assert (time.process_time() - start) / calls < 0.01
+
+
+def test_yaml_scalars_resolve_as_go_yaml_resolves_them():
+    body = (b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n"
+            b"  annotations:\n    yes: a\n    1: b\n    time: 1:20\n")
+
+    obj, warnings = decode_object("ConfigMap", body, "application/yaml", None)
+
+    # yes is a bool key (true) and 1 an int one, apart; 1:20 is no base-60
+    # number to go-yaml v2.
+    assert obj["metadata"]["annotations"] == {"1": "b", "true": "a",
+                                              "time": "1:20"}
+    assert warnings == []
+
+
+def test_yaml_that_is_not_utf8_is_a_bad_request():
+    with pytest.raises(BadRequest) as caught:
+        decode_object("ConfigMap", b"kind: \xff\n", "application/yaml", None)
+
+    assert caught.value.message == ("error converting YAML to JSON: yaml: "
+                                    "invalid UTF-8 at byte 6 (0xff)")
