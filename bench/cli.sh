@@ -9,12 +9,21 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-PYTHON=${PYTHON:-/work/venv/bin/python}
+# The interpreter itself, not a shim on PATH (one here adds 150 ms a start):
+# the repo's .venv when there is one.
+if [ -z "${PYTHON:-}" ]; then
+    if [ -x "$ROOT/.venv/bin/python" ]; then PYTHON=$ROOT/.venv/bin/python
+    else PYTHON=$(python3 -c 'import sys; print(sys.executable)'); fi
+fi
 RUNS=${RUNS:-10}
 WORK=$(mktemp -d)
 PORT=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 export KUBECONFIG="$WORK/data/kubeconfig" XDG_CACHE_HOME="$WORK/cache" HOME="$WORK"
 export PYTHONPATH="$ROOT"
+
+# An installed package has its bytecode compiled; a checkout under
+# PYTHONDONTWRITEBYTECODE would compile kctl again at every start.
+"$PYTHON" -m compileall -q "$ROOT/kctl" "$ROOT/server" >/dev/null
 
 mkdir -p "$WORK/data"
 "$PYTHON" -m server --port "$PORT" --data-dir "$WORK/data" --no-node \
