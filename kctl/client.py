@@ -25,17 +25,19 @@ USER_AGENT = "kctl/0.1.0"
 
 
 class Unreachable(Exception):
-    """The server could not be reached at all; the message is kubectl's line."""
+    """The server could not be reached at all.
+
+    kubectl says "The connection to the server HOST was refused - did you
+    specify the right host or port?"; kctl names the whole URL and, for a
+    refused connection, the likely cause on a laptop.
+    """
 
     def __init__(self, server: str, reason: str):
         self.server = server
         self.reason = reason
-        host = urlsplit(server).netloc or server
+        message = f"cannot reach the API server at {server} ({reason})"
         if reason == "connection refused":
-            message = (f"The connection to the server {host} was refused - "
-                       f"did you specify the right host or port?")
-        else:
-            message = f"Unable to connect to the server {host}: {reason}"
+            message += "; is kctl serve running?"
         super().__init__(message)
 
 

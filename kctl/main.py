@@ -77,7 +77,7 @@ def describe_error(exc: Exception) -> tuple[str, int]:
     if isinstance(exc, client.APIError):
         return server_error_line(exc), EXIT_ERROR
     if isinstance(exc, client.Unreachable):
-        return str(exc), EXIT_ERROR  # kubectl prints it without "error: "
+        return f"error: {exc}", EXIT_ERROR
     if isinstance(exc, (ConfigError, UnknownResource)):
         return f"error: {exc}", EXIT_ERROR
     if isinstance(exc, OSError):

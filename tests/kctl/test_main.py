@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 from tests.conftest import KUBECTL, free_port, run_kubectl
@@ -11,15 +13,30 @@ from tests.kctl.conftest import run_program
 @pytest.mark.parametrize("command", [["get", "pods"], ["describe", "pods"],
                                      ["delete", "pod", "x"]],
                          ids=["fastpath-get", "describe", "delete"])
-def test_server_down_is_kubectls_line_and_exits_1(kctl_env, command):
+def test_server_down_is_one_line_and_exits_1(kctl_env, command):
     port = free_port()
 
     done = run_program(*command, "-s", f"http://127.0.0.1:{port}",
                        env={"HOME": str(kctl_env)})
 
     assert (done.code, done.out) == (1, "")
-    assert done.err == (f"The connection to the server 127.0.0.1:{port} was "
-                        f"refused - did you specify the right host or port?\n")
+    assert done.err == (f"error: cannot reach the API server at "
+                        f"http://127.0.0.1:{port} (connection refused); is kctl "
+                        "serve running?\n")
+
+
+def test_a_server_that_never_answers_is_given_up_within_the_request_timeout(
+        kctl_env):
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = "http://127.0.0.1:%d" % silent.getsockname()[1]
+
+        done = run_program("get", "pods", "-s", url, "--request-timeout", "1s",
+                           env={"HOME": str(kctl_env)})
+
+    assert (done.code, done.out) == (1, "")
+    assert done.err == f"error: cannot reach the API server at {url} (timed out)\n"
 
 
 def test_no_config_talks_to_the_default_address(kctl_env):
@@ -27,7 +44,7 @@ def test_no_config_talks_to_the_default_address(kctl_env):
 
     done = run_program("get", "pods", env=env)
 
-    assert "the server 127.0.0.1:8080 was refused" in done.err
+    assert "the API server at http://127.0.0.1:8080 (connection refused)" in done.err
 
 
 def test_usage_error_exits_2_without_traceback(kctl_env):
@@ -52,7 +69,7 @@ def test_debug_adds_the_traceback(kctl_env):
 
     assert done.code == 1
     assert "Traceback (most recent call last)" in done.err
-    assert done.err.rstrip().endswith("did you specify the right host or port?")
+    assert done.err.rstrip().endswith("(connection refused); is kctl serve running?")
 
 
 def test_server_error_is_kubectls_line(kctl):
