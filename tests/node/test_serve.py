@@ -30,6 +30,15 @@ def node_agents_of(server_pid: int) -> list[int]:
     return found
 
 
+def trapping_pod(name: str, token: str) -> dict:
+    """A pod whose shell traps SIGTERM; its process is found by ``token``."""
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+            "spec": {"containers": [{
+                "name": "c", "image": "busybox", "command": ["sh", "-c", TRAPS_TERM],
+                "env": [{"name": "KCTL_TEST", "value": token}]}],
+                "terminationGracePeriodSeconds": 2}}
+
+
 def ready_node(url: str, headers: dict | None = None) -> dict | None:
     nodes = requests.get(f"{url}/api/v1/nodes", headers=headers, timeout=10).json()
     for node in nodes.get("items", []):
@@ -44,11 +53,7 @@ def test_kctl_serve_runs_a_node_and_stops_it_with_its_pods(start_server):
     [agent_pid] = wait_for(lambda: node_agents_of(server.pid), timeout=30)
     node = wait_for(lambda: ready_node(server.url), timeout=60)
     token = uuid.uuid4().hex
-    body = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "loop"},
-            "spec": {"containers": [{
-                "name": "c", "image": "busybox", "command": ["sh", "-c", TRAPS_TERM],
-                "env": [{"name": "KCTL_TEST", "value": token}]}],
-                "terminationGracePeriodSeconds": 2}}
+    body = trapping_pod("loop", token)
     pods = f"{server.url}/api/v1/namespaces/default/pods"
     assert requests.post(pods, json=body, timeout=10).status_code == 201
     containers = []
@@ -86,11 +91,7 @@ def test_pods_come_back_with_the_next_kctl_serve(start_server, tmp_path):
     server = start_server(node=True, data_dir=data_dir)
     wait_for(lambda: ready_node(server.url), timeout=60)
     token = uuid.uuid4().hex
-    body = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "back"},
-            "spec": {"containers": [{
-                "name": "c", "image": "busybox", "command": ["sh", "-c", TRAPS_TERM],
-                "env": [{"name": "KCTL_TEST", "value": token}]}],
-                "terminationGracePeriodSeconds": 2}}
+    body = trapping_pod("back", token)
     path = "/api/v1/namespaces/default/pods"
     assert requests.post(server.url + path, json=body, timeout=10).status_code == 201
     containers = []
