@@ -54,8 +54,10 @@ def compute_hash(template: dict, collision_count: int | None) -> str:
     canonical JSON (sorted keys) instead, so names have the same shape
     (``web-5d8f7c9b4``) and change exactly when the template does, but are not
     byte-equal to what kube-controller-manager would pick for the same template.
+    A null in its metadata (``creationTimestamp: null``) is Go's zero value,
+    which spew prints as it prints a field never set, so it changes nothing.
     """
-    data = orjson.dumps(template, option=orjson.OPT_SORT_KEYS)
+    data = orjson.dumps(_normalized(template), option=orjson.OPT_SORT_KEYS)
     value = _fnv32a(data)
     if collision_count is not None:
         value = _fnv32a(int(collision_count).to_bytes(4, "little", signed=False),

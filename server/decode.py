@@ -3,9 +3,9 @@
 ``decode_object`` turns a JSON, YAML or protobuf body into the object dict the
 server stores, and the warnings to send back. Like Go's typed decoding it
 refuses a value of the wrong JSON type (400), drops nulls and the zero values
-Go would omit, makes struct fields that are not pointers present ({}), puts
-quantities and times in canonical form, and handles unknown and duplicate
-fields according to fieldValidation:
+Go would omit, makes struct fields that are not pointers present ({}, and a
+zero time null), puts quantities and times in canonical form, and handles
+unknown and duplicate fields according to fieldValidation:
 
 - Ignore: dropped silently;
 - Warn (the default for every content type): dropped, one warning each;
@@ -251,6 +251,8 @@ class _Walker:
         for name, f in _structs(schema):
             if name not in out:
                 out[name] = _empty(f.type.ref)
+        for name in _times(schema):
+            out.setdefault(name, None)
         return out
 
     def _unknown(self, key: str, path: tuple, seen: set | None) -> None:
@@ -467,9 +469,26 @@ def _structs(schema: ObjectSchema) -> list[tuple[str, Field]]:
     return structs
 
 
+_TIMES: dict[str, list[str]] = {}
+
+
+def _times(schema: ObjectSchema) -> list[str]:
+    """The time fields that are not pointers: Go prints a zero metav1.Time as
+    null even under omitempty, so a pod template's metadata reads
+    ``creationTimestamp: null`` and a pod condition ``lastProbeTime: null``."""
+    times = _TIMES.get(schema.name)
+    if times is None:
+        times = [name for name, f in schema.json_fields.items()
+                 if f.type.kind in ("time", "microtime") and not f.ptr]
+        _TIMES[schema.name] = times
+    return times
+
+
 def _empty(name: str) -> dict:
-    return {field_name: _empty(f.type.ref)
-            for field_name, f in _structs(SCHEMAS[name])}
+    schema = SCHEMAS[name]
+    empty = {field_name: _empty(f.type.ref)
+             for field_name, f in _structs(schema)}
+    return dict(empty, **dict.fromkeys(_times(schema)))
 
 
 def _plain(item):

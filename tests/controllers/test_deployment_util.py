@@ -47,6 +47,17 @@ def test_hash_has_kube_shape_and_follows_template_and_collisions():
     assert du.compute_hash(changed, None) != first
 
 
+def test_compute_hash_takes_a_null_creation_timestamp_for_none():
+    # The server stores a template's zero creationTimestamp as null, as Go
+    # prints it; templates stored before that must keep their hash.
+    template = {"metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "c", "image": "web:1"}]}}
+    stored = {**template, "metadata": {"labels": {"app": "web"},
+                                       "creationTimestamp": None}}
+
+    assert du.compute_hash(stored, None) == du.compute_hash(template, None)
+
+
 def test_equal_ignore_hash():
     a = {"metadata": {"labels": {"app": "web", "pod-template-hash": "abc"}},
          "spec": {"containers": []}}

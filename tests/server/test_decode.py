@@ -213,7 +213,7 @@ def test_nulls_and_omitted_zero_values_are_dropped():
     assert "hostNetwork" not in obj["spec"]
     assert "nodeName" not in obj["spec"]
     assert "args" not in obj["spec"]["containers"][0]
-    assert obj["metadata"] == {"name": "p"}
+    assert obj["metadata"] == {"name": "p", "creationTimestamp": None}
 
 
 def test_pointer_fields_keep_their_zero_value():
@@ -223,6 +223,30 @@ def test_pointer_fields_keep_their_zero_value():
     obj, _ = decode(body, kind="Deployment")
 
     assert obj["spec"]["replicas"] == 0
+
+
+def test_times_that_are_not_pointers_are_null_when_zero():
+    # Go prints a zero metav1.Time as null, omitempty or not; a *metav1.Time
+    # (deletionTimestamp, startTime) that is nil is left out.
+    body = pod()
+    body["status"] = {"conditions": [{"type": "Ready", "status": "True"}]}
+
+    obj, _ = decode(body)
+
+    assert obj["metadata"] == {"name": "p", "creationTimestamp": None}
+    assert obj["status"]["conditions"] == [{
+        "type": "Ready", "status": "True", "lastProbeTime": None,
+        "lastTransitionTime": None}]
+    assert "startTime" not in obj["status"]
+
+
+def test_a_template_has_a_null_creation_timestamp():
+    body = {"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "d"}, "spec": {"template": {}}}
+
+    obj, _ = decode(body, kind="Deployment")
+
+    assert obj["spec"]["template"]["metadata"] == {"creationTimestamp": None}
 
 
 def test_structs_that_are_not_pointers_are_always_present():
@@ -330,7 +354,7 @@ def test_yaml_bodies_decode_like_json():
     obj, warnings = decode_object("Deployment", YAML_BODY, "application/yaml",
                                   None)
 
-    assert obj["metadata"] == {"name": "e"}
+    assert obj["metadata"] == {"name": "e", "creationTimestamp": None}
     template = obj["spec"]["template"]
     assert template["metadata"]["creationTimestamp"] == "2024-01-01T00:00:00Z"
     limits = template["spec"]["containers"][0]["resources"]["limits"]

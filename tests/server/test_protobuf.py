@@ -91,7 +91,8 @@ def test_kubectl_namespace(captured):
     obj, _ = decode_object(kind, request.body, PROTOBUF, None)
 
     assert obj == {"apiVersion": "v1", "kind": "Namespace",
-                   "metadata": {"name": "ns1"}, "spec": {}, "status": {}}
+                   "metadata": {"name": "ns1", "creationTimestamp": None},
+                   "spec": {}, "status": {}}
 
 
 def test_kubectl_deployment(captured):
@@ -100,11 +101,13 @@ def test_kubectl_deployment(captured):
     obj, _ = decode_object(kind, request.body, PROTOBUF, None)
 
     spec = obj["spec"]
-    assert obj["metadata"] == {"name": "d", "labels": {"app": "d"}}
+    assert obj["metadata"] == {"name": "d", "labels": {"app": "d"},
+                               "creationTimestamp": None}
     assert spec["replicas"] == 3
     assert spec["selector"] == {"matchLabels": {"app": "d"}}
     assert spec["strategy"] == {}
-    assert spec["template"]["metadata"] == {"labels": {"app": "d"}}
+    assert spec["template"]["metadata"] == {"labels": {"app": "d"},
+                                            "creationTimestamp": None}
     assert spec["template"]["spec"]["containers"] == [
         {"name": "nginx", "image": "nginx", "resources": {},
          "ports": [{"containerPort": 80}]}]
