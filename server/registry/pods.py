@@ -265,8 +265,10 @@ def _default_requests_to_limits(container: dict) -> None:
 # Admission plugins of a default kube-apiserver, as they change a new pod.
 
 def _admit_service_account(spec: dict) -> None:
-    # We have no ServiceAccount objects, so the plugin's other work (checking
-    # that the account exists, mounting its token volume) is not done.
+    # TODO: kube's plugin also refuses a pod whose account does not exist and
+    # mounts the account's token as the projected volume kube-api-access-*;
+    # this server serves no TokenRequest and signs no tokens, so there would
+    # be nothing in the volume.
     if not spec.get("serviceAccountName"):
         spec["serviceAccountName"] = "default"
     spec["serviceAccount"] = spec["serviceAccountName"]
