@@ -1,107 +1,13 @@
-"""kubectl's imperative create commands, which send protobuf bodies, against
-the server: the stored objects have the fields Kubernetes stores for them."""
+"""Protobuf against a running server, as kubectl speaks it: envelopes it
+refuses, a protobuf DeleteOptions, and the content types of its answers.
+
+What kubectl's imperative create commands (protobuf bodies) store is compared
+whole in test_kubectl_create_objects."""
 
 from __future__ import annotations
 
-import base64
-import json
-
 import pytest
 import requests
-
-from tests.conftest import KUBECTL
-
-pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not on PATH")
-
-
-def _ok(result) -> str:
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
-def _get(kubectl, namespace: str, what: str) -> dict:
-    return json.loads(_ok(kubectl("-n", namespace, "get", what, "-o", "json")))
-
-
-def test_create_namespace(kubectl, api_server):
-    _ok(kubectl("create", "namespace", "proto-ns"))
-
-    stored = requests.get(api_server.url + "/api/v1/namespaces/proto-ns").json()
-
-    assert stored["metadata"]["name"] == "proto-ns"
-    assert stored["metadata"]["labels"] == {
-        "kubernetes.io/metadata.name": "proto-ns"}
-    assert stored["spec"] == {"finalizers": ["kubernetes"]}
-    assert stored["status"] == {"phase": "Active"}
-
-
-def test_create_configmap_from_literals(kubectl, namespace):
-    _ok(kubectl("-n", namespace, "create", "configmap", "cm",
-                "--from-literal=a=1", "--from-literal=b=two"))
-
-    stored = _get(kubectl, namespace, "configmap/cm")
-
-    assert stored["data"] == {"a": "1", "b": "two"}
-    assert "binaryData" not in stored
-
-
-def test_create_secret_generic(kubectl, namespace):
-    _ok(kubectl("-n", namespace, "create", "secret", "generic", "s",
-                "--from-literal=user=admin"))
-
-    stored = _get(kubectl, namespace, "secret/s")
-
-    assert stored["type"] == "Opaque"
-    assert base64.b64decode(stored["data"]["user"]) == b"admin"
-
-
-def test_create_service_clusterip(kubectl, namespace):
-    _ok(kubectl("-n", namespace, "create", "service", "clusterip", "svc",
-                "--tcp=80:8080"))
-
-    stored = _get(kubectl, namespace, "service/svc")
-
-    spec = stored["spec"]
-    assert spec["ports"] == [{"name": "80-8080", "protocol": "TCP",
-                              "port": 80, "targetPort": 8080}]
-    assert spec["selector"] == {"app": "svc"}
-    assert spec["type"] == "ClusterIP"
-    assert spec["clusterIP"] and spec["clusterIPs"] == [spec["clusterIP"]]
-    assert spec["sessionAffinity"] == "None"
-    assert stored["status"] == {"loadBalancer": {}}
-
-
-def test_run(kubectl, namespace):
-    _ok(kubectl("-n", namespace, "run", "r", "--image=nginx"))
-
-    stored = _get(kubectl, namespace, "pod/r")
-
-    assert stored["metadata"]["labels"] == {"run": "r"}
-    container = stored["spec"]["containers"][0]
-    assert (container["name"], container["image"]) == ("r", "nginx")
-    assert container["resources"] == {}
-    assert container["imagePullPolicy"] == "Always"
-    assert stored["spec"]["restartPolicy"] == "Always"
-
-
-def test_create_deployment(kubectl, namespace):
-    _ok(kubectl("-n", namespace, "create", "deployment", "d", "--image=nginx:1.27",
-                "--replicas=2"))
-
-    stored = _get(kubectl, namespace, "deployment/d")
-
-    assert stored["metadata"]["labels"] == {"app": "d"}
-    spec = stored["spec"]
-    assert spec["replicas"] == 2
-    assert spec["selector"] == {"matchLabels": {"app": "d"}}
-    assert spec["strategy"] == {"type": "RollingUpdate", "rollingUpdate": {
-        "maxUnavailable": "25%", "maxSurge": "25%"}}
-    assert (spec["revisionHistoryLimit"], spec["progressDeadlineSeconds"]) == (10, 600)
-    container = spec["template"]["spec"]["containers"][0]
-    assert (container["name"], container["image"]) == ("nginx", "nginx:1.27")
-    assert container["imagePullPolicy"] == "IfNotPresent"
-    assert container["terminationMessagePolicy"] == "File"
-    assert spec["template"]["spec"]["restartPolicy"] == "Always"
 
 
 def test_protobuf_create_with_an_unknown_kind_in_the_envelope_is_refused(
