@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -11,7 +12,7 @@ import time
 
 import pytest
 
-from tests.kctl.conftest import REPO, pod_manifest
+from tests.kctl.conftest import REPO, pod_manifest, run_program
 
 
 @pytest.fixture
@@ -38,8 +39,6 @@ def test_table_piped_is_byte_for_byte_kubectls(kctl, kubectl, pods):
 
 def _ages_blank(text: str) -> str:
     # The AGE column may tick between the two runs; everything else must match.
-    import re
-
     return re.sub(r"\b\d+s\b", "Ns", text)
 
 
@@ -260,3 +259,108 @@ def test_watch_in_a_terminal_strikes_a_deleted_row_then_drops_it():
     assert "\x1b[2;9;31mb\x1b[0m" in struck.rsplit("NAME", 1)[1]  # struck out
     last = out.getvalue().rsplit("NAME", 1)[1]
     assert "Failed" in last and "\nb" not in last and "mb\x1b" not in last
+
+
+def test_get_all_lists_the_all_category_as_kubectl(kctl, kubectl, pods):
+    kctl("create", "-n", pods, "-f", "-", stdin=(
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n"
+        "  ports:\n  - port: 80\n"))
+
+    ours = kctl("get", "all", "-n", pods)
+    theirs = kubectl("get", "all", "-n", pods)
+
+    assert ours.code == theirs.returncode == 0
+    assert _ages_blank(ours.out) == _ages_blank(theirs.stdout)
+    assert [line.split()[0] for line in ours.out.splitlines() if line] == [
+        "NAME", "pod/alpha", "pod/bravo", "pod/charlie-long-name",
+        "NAME", "service/web"]
+
+
+def _lines_once_poked(process, count: int, poke, timeout: float = 20) -> list[str]:
+    """The first ``count`` lines of ``process``, calling ``poke`` until the
+    first arrives: a watch that starts after a change never sees it."""
+    import queue
+    import threading
+
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in
+                                     iter(process.stdout.readline, "")],
+                     daemon=True).start()
+    deadline = time.monotonic() + timeout
+    got = []
+    while len(got) < count and time.monotonic() < deadline:
+        if not got:
+            poke()
+        try:
+            got.append(lines.get(timeout=0.5))
+        except queue.Empty:
+            pass
+    return got
+
+
+def test_watch_only_prints_changes_but_not_the_list(api_server, kctl, kctl_env,
+                                                    pods):
+    env = dict(os.environ, PYTHONPATH=REPO, HOME=str(kctl_env),
+               KUBECONFIG=str(kctl_env / "none"),
+               XDG_CACHE_HOME=str(kctl_env / "cache"))
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "kctl.main", "-s", api_server.url, "get", "pods",
+         "-n", pods, "--watch-only"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    pokes = iter(range(1000))
+    try:
+        lines = _lines_once_poked(watcher, 2, lambda: kctl(
+            "label", "pod", "bravo", "-n", pods, f"poke={next(pokes)}",
+            "--overwrite"))
+    finally:
+        os.kill(watcher.pid, signal.SIGTERM)
+        watcher.wait(10)
+
+    assert [line.split()[:3] for line in lines] == [
+        ["NAME", "READY", "STATUS"], ["bravo", "0/1", "Pending"]]
+
+
+def _on_a_terminal(*args: str, env: dict) -> bytes:
+    """What kctl writes to stdout when stdout is a pseudo-terminal."""
+    import pty
+
+    master, slave = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "kctl.main", *args],
+                               stdout=slave, stderr=subprocess.DEVNULL, env=env,
+                               cwd=REPO)
+    os.close(slave)
+    out = b""
+    try:
+        # Linux answers EIO on the master once the last writer has closed.
+        while chunk := os.read(master, 65536):
+            out += chunk
+    except OSError:
+        pass
+    finally:
+        os.close(master)
+        process.wait(30)
+    return out
+
+
+def test_a_table_on_a_terminal_is_drawn_with_bold_headers_and_status_colour(
+        api_server, kctl_env, pods):
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": REPO,
+           "HOME": str(kctl_env), "KUBECONFIG": str(kctl_env / "none"),
+           "XDG_CACHE_HOME": str(kctl_env / "cache"), "TERM": "xterm-256color"}
+
+    out = _on_a_terminal("-s", api_server.url, "get", "pods", "-n", pods, env=env)
+
+    assert re.match(rb"\x1b\[1mNAME +\x1b\[0m", out)  # bold
+    assert out.count(b"\x1b[33mPending\x1b[0m") == 3  # yellow
+
+
+def test_a_piped_table_is_plain_text_whatever_the_terminal_type(api_server,
+                                                                 kctl_env, pods):
+    env = {"HOME": str(kctl_env), "KUBECONFIG": str(kctl_env / "none"),
+           "XDG_CACHE_HOME": str(kctl_env / "cache"), "TERM": "xterm-256color"}
+
+    done = run_program("-s", api_server.url, "get", "pods", "-n", pods, env=env)
+
+    assert done.code == 0
+    assert done.out.startswith("NAME                READY   STATUS    RESTARTS   AGE\n")
+    assert "\x1b" not in done.out
