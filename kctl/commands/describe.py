@@ -40,8 +40,9 @@ def describe(args, selector, all_namespaces, show_events):
             pages.append(render(obj, target.resource.group,
                                 target.resource.namespaced, events,
                                 _related(s, obj, target.resource.group)))
-    s.out.write("\n\n".join(page.rstrip("\n") for page in pages) +
-                ("\n" if pages else ""))
+    # kubectl writes "\n\n" before each page after the first, and each page
+    # ends in a newline: two blank lines between pages.
+    s.out.write("\n\n".join(page.rstrip("\n") + "\n" for page in pages))
     if not pages and not failed:
         namespaced = any(t.resource.namespaced for t in targets)
         s.warn(f"No resources found in {s.namespace} namespace." if namespaced

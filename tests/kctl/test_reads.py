@@ -121,6 +121,30 @@ def test_describe_workloads_equals_kubectls(kctl, kubectl, namespace, kind):
                          ours.out)
 
 
+def test_describe_service_equals_kubectls(kctl, kubectl, namespace):
+    kctl("create", "-n", namespace, "-f", "-", stdin=(
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  labels:\n"
+        "    app: web\nspec:\n  selector:\n    app: web\n  ports:\n"
+        "  - name: http\n    port: 80\n    targetPort: 8080\n"))
+
+    ours = kctl("describe", "svc", "web", "-n", namespace)
+    theirs = kubectl("describe", "svc", "web", "-n", namespace)
+
+    assert (ours.code, ours.err) == (0, "")
+    assert ours.out == theirs.stdout
+
+
+def test_describe_by_selector_separates_pages_as_kubectl(kctl, kubectl, namespace):
+    for name, app in (("a", "web"), ("b", "db"), ("c", "web")):
+        kctl("create", "-n", namespace, "-f", "-", stdin=pod_manifest(name, app=app))
+
+    ours = kctl("describe", "pods", "-l", "app=web", "-n", namespace)
+    theirs = kubectl("describe", "pods", "-l", "app=web", "-n", namespace)
+
+    assert ours.out == theirs.stdout
+    assert re.findall(r"^Name: +(\S+)$", ours.out, re.M) == ["a", "c"]
+
+
 def test_describe_namespace_and_node_less_cluster(kctl, kubectl, namespace):
     ours = kctl("describe", "ns", namespace)
     theirs = kubectl("describe", "ns", namespace)
