@@ -363,7 +363,7 @@ def describe_node(node: dict, events: list[dict] | None,
         f"{t.get('key')}{'=' + t['value'] if t.get('value') else ''}:{t.get('effect')}"
         for t in spec.get("taints") or []) or "<none>")
     w.field(0, "Unschedulable", "true" if spec.get("unschedulable") else "false")
-    usage.lease_block(w, related.get("lease"))
+    usage.lease_block(w, related.get("lease"), related.get("lease_error"))
     conditions = status.get("conditions") or []
     if conditions:
         w.line(0, "Conditions:")
@@ -377,11 +377,10 @@ def describe_node(node: dict, events: list[dict] | None,
                                   rfc1123(c.get("lastHeartbeatTime")),
                                   rfc1123(c.get("lastTransitionTime")),
                                   c.get("reason", ""), c.get("message", "")]))
-    addresses = status.get("addresses") or []
-    if addresses:
-        w.line(0, "Addresses:")
-        for a in addresses:
-            w.field(1, a.get("type"), a.get("address"))
+    # Addresses and System Info are printed even when empty, as kubectl does.
+    w.line(0, "Addresses:")
+    for a in status.get("addresses") or []:
+        w.field(1, a.get("type"), a.get("address"))
     for title in ("capacity", "allocatable"):
         values = status.get(title) or {}
         if values:
@@ -389,10 +388,15 @@ def describe_node(node: dict, events: list[dict] | None,
             for key, value in sorted(values.items()):
                 w.field(1, key, value)
     info = status.get("nodeInfo") or {}
-    if info:
-        w.line(0, "System Info:")
-        for key, label in _SYSTEM_INFO:
-            w.line(1, f"{label}:\t{info.get(key, '')}")
+    w.line(0, "System Info:")
+    for key, label in _SYSTEM_INFO:
+        w.line(1, f"{label}:\t{info.get(key, '')}")
+    if spec.get("podCIDR"):
+        w.field(0, "PodCIDR", spec["podCIDR"])
+    if spec.get("podCIDRs"):
+        w.field(0, "PodCIDRs", ",".join(spec["podCIDRs"]))
+    if spec.get("providerID"):
+        w.field(0, "ProviderID", spec["providerID"])
     usage.pods_block(w, node, related.get("pods"))
     events_block(w, events)
     return w.text()

@@ -13,8 +13,10 @@ _COLUMNS = ("cpu", "memory")
 _ALWAYS = ("cpu", "memory", "ephemeral-storage")
 
 
-def lease_block(w: Writer, lease: dict | None) -> None:
+def lease_block(w: Writer, lease: dict | None, error: str | None = None) -> None:
     if lease is None:
+        if error:
+            w.field(0, "Lease", f"Failed to get lease: {error}")
         return
     spec = lease.get("spec") or {}
     w.line(0, "Lease:")

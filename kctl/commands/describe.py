@@ -97,8 +97,8 @@ def _node_related(s, name: str) -> dict:
     try:
         related["lease"] = s.client.get(
             f"/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/{name}")
-    except APIError:
-        pass
+    except APIError as exc:
+        related["lease_error"] = str(exc)
     try:
         related["pods"] = s.client.get("/api/v1/pods", {"fieldSelector": (
             f"spec.nodeName={name},status.phase!=Succeeded,"

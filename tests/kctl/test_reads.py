@@ -6,6 +6,7 @@ import re
 import subprocess
 import threading
 import time
+import uuid
 
 import pytest
 
@@ -143,6 +144,34 @@ def test_describe_by_selector_separates_pages_as_kubectl(kctl, kubectl, namespac
 
     assert ours.out == theirs.stdout
     assert re.findall(r"^Name: +(\S+)$", ours.out, re.M) == ["a", "c"]
+
+
+@pytest.fixture
+def node_name(kctl):
+    """A Node made through the API, with no kubelet and no Lease behind it."""
+    name = "described-" + uuid.uuid4().hex[:8]
+    yield name
+    kctl("delete", "node", name, "--ignore-not-found")
+
+
+@pytest.mark.parametrize("status", [
+    "",
+    "spec:\n  podCIDR: 10.244.1.0/24\n  podCIDRs: [10.244.1.0/24]\n"
+    "  providerID: kind://docker/n\n  taints: [{key: gpu, value: 'yes', "
+    "effect: NoSchedule}]\nstatus:\n  addresses: [{type: InternalIP, "
+    "address: 10.1.2.3}]\n  capacity: {cpu: '4', memory: 8Gi, pods: '110'}\n"
+    "  allocatable: {cpu: '4', memory: 8Gi, pods: '110'}\n"
+    "  nodeInfo: {machineID: m, kernelVersion: '6.1', architecture: amd64}\n",
+], ids=["bare", "filled-in"])
+def test_describe_node_equals_kubectls(kctl, kubectl, node_name, status):
+    kctl("create", "-f", "-", stdin=f"apiVersion: v1\nkind: Node\nmetadata:\n"
+         f"  name: {node_name}\n{status}")
+
+    ours = kctl("describe", "node", node_name)
+    theirs = kubectl("describe", "node", node_name)
+
+    assert (ours.code, ours.err) == (0, "")
+    assert ours.out == theirs.stdout
 
 
 def test_describe_namespace_and_node_less_cluster(kctl, kubectl, namespace):
