@@ -223,6 +223,44 @@ def test_wait_times_out_with_exit_1(kctl, namespace):
     assert done.err == "error: timed out waiting for the condition on pods/p\n"
 
 
+def _set_ready(kctl, namespace: str, name: str, status: str) -> None:
+    """What a kubelet would report: the pod's Ready condition."""
+    patch = ('{"status":{"conditions":[{"type":"Ready","status":"%s"}]}}' % status)
+    done = kctl("patch", "pod", name, "-n", namespace, "--subresource", "status",
+                "--type", "merge", "-p", patch)
+    assert done.code == 0, done.err
+
+
+@pytest.mark.parametrize("reported, condition", [
+    ("True", "condition=Ready"),
+    ("True", "condition=Ready=true"),
+    ("False", "condition=Ready=False"),
+], ids=["ready", "ready-true", "ready-false"])
+def test_wait_for_a_condition_that_holds_succeeds_as_kubectl(
+        kctl, kubectl, namespace, reported, condition):
+    kctl("create", "-n", namespace, "-f", "-", stdin=pod_manifest("p"))
+    _set_ready(kctl, namespace, "p", reported)
+
+    ours = kctl("wait", "pod/p", "-n", namespace, f"--for={condition}",
+                "--timeout", "10s")
+    theirs = kubectl("wait", "pod/p", "-n", namespace, f"--for={condition}",
+                     "--timeout", "10s")
+
+    assert (ours.code, ours.out, ours.err) == (0, "pod/p condition met\n", "")
+    assert (theirs.returncode, theirs.stdout) == (0, ours.out)
+
+
+def test_wait_for_ready_false_is_not_met_by_a_ready_pod(kctl, namespace):
+    kctl("create", "-n", namespace, "-f", "-", stdin=pod_manifest("p"))
+    _set_ready(kctl, namespace, "p", "True")
+
+    done = kctl("wait", "pod/p", "-n", namespace, "--for=condition=Ready=False",
+                "--timeout", "0.5s")
+
+    assert (done.code, done.err) == (
+        1, "error: timed out waiting for the condition on pods/p\n")
+
+
 def test_wait_for_delete(kctl, namespace):
     kctl("create", "-n", namespace, "-f", "-", stdin=pod_manifest("gone"))
 

@@ -237,3 +237,44 @@ def test_delete_all_with_a_selector_is_refused(kctl, namespace):
 
     assert (done.code, done.err) == (
         2, "error: setting 'all' parameter but found a non empty selector.\n")
+
+
+def test_delete_type_then_several_names(kctl, kubectl, namespace):
+    for name in ("a", "b", "c"):
+        kctl("create", "-n", namespace, "-f", "-", stdin=pod_manifest(name))
+
+    done = kctl("delete", "pod", "a", "b", "-n", namespace)
+
+    assert (done.code, done.out, done.err) == (
+        0, 'pod "a" deleted\npod "b" deleted\n', "")
+    assert kctl("get", "pods", "-n", namespace, "-o", "name").out == "pod/c\n"
+
+
+def test_delete_grace_period_is_sent_to_the_server(kctl, namespace):
+    # Bound to a node that does not exist, the pod stays while terminating:
+    # no kubelet confirms it stopped.
+    kctl("create", "-n", namespace, "-f", "-", stdin=pod_manifest("slow").replace(
+        "spec:\n", "spec:\n  nodeName: no-such-node\n"))
+
+    done = kctl("delete", "pod", "slow", "-n", namespace, "--grace-period=45",
+                "--wait=false")
+
+    assert (done.code, done.out) == (0, 'pod "slow" deleted\n')
+    kept = kctl("get", "pod", "slow", "-n", namespace, "-o",
+                "jsonpath={.metadata.deletionGracePeriodSeconds}")
+    assert kept.out == "45"
+
+
+def test_annotate_key_dash_removes_the_annotation_as_kubectl(kctl, kubectl,
+                                                             namespace):
+    kctl("create", "-n", namespace, "-f", "-", stdin=pod_manifest("p"))
+    kctl("annotate", "pod", "p", "-n", namespace, "note=x", "keep=y")
+
+    ours = kctl("annotate", "pod", "p", "-n", namespace, "note-")
+    theirs = kubectl("annotate", "pod", "p", "-n", namespace, "keep-")
+
+    assert (ours.code, ours.out, ours.err) == (0, "pod/p annotated\n", "")
+    assert theirs.stdout == ours.out
+    annotations = kctl("get", "pod", "p", "-n", namespace, "-o",
+                       "jsonpath={.metadata.annotations}")
+    assert annotations.out == ""
