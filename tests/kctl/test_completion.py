@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import socket
+import time
 
 import pytest
 
 from kctl.commands.completion import SHELLS, script
+from kctl.completion import TIMEOUT as COMPLETION_TIMEOUT
 from tests.kctl.conftest import REPO, pod_manifest, run_program
 
 
@@ -61,3 +64,26 @@ def test_completion_is_silent_when_the_server_is_down(kctl_env):
     done = run_program(env=env)
 
     assert (done.code, done.out.strip(), done.err) == (0, "", "")
+
+
+def test_completion_gives_up_on_a_server_that_never_answers(kctl_env):
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        (kctl_env / "kubeconfig").write_text(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n"
+            f"    server: http://127.0.0.1:{silent.getsockname()[1]}\n"
+            "contexts:\n- name: c\n  context:\n    cluster: c\n"
+            "current-context: c\n")
+        env = {"HOME": str(kctl_env), "XDG_CACHE_HOME": str(kctl_env / "cache"),
+               "KUBECONFIG": str(kctl_env / "kubeconfig"),
+               "COMP_WORDS": "kctl get pods x", "COMP_CWORD": "3",
+               "_KCTL_COMPLETE": "bash_complete"}
+
+        started = time.monotonic()
+        done = run_program(env=env, timeout=30)
+        took = time.monotonic() - started
+
+    assert (done.code, done.out.strip(), done.err) == (0, "", "")
+    # The short completion timeout, not kubectl's 32 s request timeout.
+    assert took < COMPLETION_TIMEOUT + 4, f"completion took {took:.1f}s"
