@@ -167,7 +167,12 @@ class _Connection:
             if line in (b"\r\n", b"\n", b""):
                 break
             name, _, value = line.decode("latin-1").partition(":")
-            headers[name.strip().lower()] = value.strip()
+            name = name.strip().lower()
+            if name == "warning":
+                # A header that may come many times: one warning each.
+                headers.setdefault("warning", []).append(value.strip())
+            else:
+                headers[name] = value.strip()
         return status, headers
 
     def read_body(self, headers: dict) -> bytes:
@@ -207,8 +212,9 @@ class _Connection:
 class Client:
     """Requests to one API server, described by a :class:`Connection`."""
 
-    def __init__(self, conn: Connection):
+    def __init__(self, conn: Connection, warn=None):
         self.config = conn
+        self.warn = warn  # called with the text of each Warning header
         url = urlsplit(conn.server)
         self.scheme = url.scheme
         self.host = url.hostname or "127.0.0.1"
@@ -226,6 +232,7 @@ class Client:
         head = self._head(method, self._target(path, query), payload,
                           content_type, accept)
         status, headers, data = self._roundtrip(head, payload)
+        self._warnings(headers)
         if status >= 400:
             raise error_from(status, data)
         return Response(status, headers, data)
@@ -242,6 +249,7 @@ class Client:
         except OSError as exc:
             conn.close()
             raise Unreachable(self.config.server, _reason(exc)) from exc
+        self._warnings(headers)
         if status >= 400:
             data = conn.read_body(headers)
             conn.close()
@@ -258,6 +266,14 @@ class Client:
             self._conn = None
 
     # Plumbing.
+
+    def _warnings(self, headers: dict) -> None:
+        if self.warn is None:
+            return
+        for value in headers.get("warning") or ():
+            text = warning_text(value)
+            if text is not None:
+                self.warn(text)
 
     def _target(self, path: str, query: dict | None) -> str:
         target = quote(self.prefix + path, safe="/:@!$&'()*+,;=-._~")
@@ -330,6 +346,27 @@ class Client:
 
             self._tls = context_for(self.config)
         return self._tls
+
+
+def warning_text(value: str) -> str | None:
+    """The text of a ``Warning: 299 - "text"`` header, as client-go reads it:
+    only code 299 counts, and a backslash keeps the character after it."""
+    code, _, rest = value.partition(" ")
+    _agent, _, quoted = rest.partition(" ")
+    if code != "299" or not quoted.startswith('"'):
+        return None
+    text, escaped = [], False
+    for char in quoted[1:]:
+        if escaped:
+            text.append(char)
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == '"':
+            return "".join(text)
+        else:
+            text.append(char)
+    return None  # no closing quote
 
 
 def _encode(body) -> bytes | None:

@@ -23,6 +23,7 @@ class Session:
     _connection: object = None
     _client: object = None
     _discovery: object = None
+    _warned: set = field(default_factory=set)
 
     def __post_init__(self):
         self.out = self.out or sys.stdout
@@ -55,8 +56,15 @@ class Session:
         if self._client is None:
             from kctl.client import Client
 
-            self._client = Client(self.connection)
+            self._client = Client(self.connection, warn=self._server_warning)
         return self._client
+
+    def _server_warning(self, text: str) -> None:
+        # As kubectl's warning writer (Deduplicate: true): each distinct text
+        # once per run, however many answers carry it.
+        if text not in self._warned:
+            self._warned.add(text)
+            self.warn(f"Warning: {text}")
 
     @property
     def discovery(self):

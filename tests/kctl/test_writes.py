@@ -278,3 +278,34 @@ def test_annotate_key_dash_removes_the_annotation_as_kubectl(kctl, kubectl,
     annotations = kctl("get", "pod", "p", "-n", namespace, "-o",
                        "jsonpath={.metadata.annotations}")
     assert annotations.out == ""
+
+
+UNKNOWN_FIELD = ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n"
+                 "bogus: 1\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n"
+                 "  name: {name}-2\nbogus: 1\n")
+
+
+def test_create_validate_warn_prints_each_distinct_warning_once_as_kubectl(
+        kctl, kubectl, namespace):
+    ours = kctl("create", "-n", namespace, "-f", "-", "--validate=warn",
+                stdin=UNKNOWN_FIELD.format(name="ours"))
+    theirs = kubectl("create", "-n", namespace, "-f", "-", "--validate=warn",
+                     input=UNKNOWN_FIELD.format(name="theirs"))
+
+    assert (ours.code, ours.out) == (
+        0, "configmap/ours created\nconfigmap/ours-2 created\n")
+    assert ours.err == 'Warning: unknown field "bogus"\n'
+    assert theirs.stderr == ours.err
+
+
+def test_patch_prints_the_servers_warning_as_kubectl(kctl, kubectl, namespace):
+    kctl("create", "-n", namespace, "-f", "-", stdin=pod_manifest("p"))
+    patch = '{"metadata":{"labels":{"a":"1"}},"spec":{"bogus":1}}'
+
+    ours = kctl("patch", "pod", "p", "-n", namespace, "--type", "merge", "-p", patch)
+    theirs = kubectl("patch", "pod", "p", "-n", namespace, "--type", "merge",
+                     "-p", patch.replace('"1"', '"2"'))
+
+    assert (ours.code, ours.out) == (0, "pod/p patched\n")
+    assert ours.err == 'Warning: unknown field "spec.bogus"\n'
+    assert theirs.stderr == ours.err
