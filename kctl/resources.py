@@ -13,6 +13,18 @@ from kctl.client import resource_path
 from kctl.discovery import Discovery, Resource
 from kctl.errors import CommandError, UsageError
 
+# kubectl's words when delete, edit, wait or patch get no object at all
+# (k8s.io/cli-runtime resource.Builder); each example line is indented three.
+NO_RESOURCES = (
+    "You must provide one or more resources by argument or filename.\n"
+    "Example resource specifications include:\n"
+    "   '-f rsrc.yaml'\n"
+    "   '--filename=rsrc.json'\n"
+    "   '<resource> <name>'\n"
+    "   '<resource>'")
+# ... and when they get a selector (or delete's --all) without a type.
+SELECTOR_WITHOUT_TYPE = "at least one resource must be specified to use a selector"
+
 
 @record
 class Target:

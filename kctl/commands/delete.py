@@ -11,7 +11,8 @@ from kctl.client import APIError, NotFound
 from kctl.errors import AlreadyReported, CommandError, UsageError
 from kctl.options import (bool_flag, connection_options, filename_options,
                           resource_args, session)
-from kctl.resources import object_path, parse
+from kctl.resources import (NO_RESOURCES, SELECTOR_WITHOUT_TYPE, object_path,
+                             parse)
 
 EXAMPLES = """
 \b
@@ -109,6 +110,9 @@ def _victims(s, args, filenames, recursive, selector, field_selector, all_,
         return _from_files(s, filenames, recursive)
     if all_ and selector:
         raise UsageError("setting 'all' parameter but found a non empty selector.")
+    if not args:
+        raise CommandError(SELECTOR_WITHOUT_TYPE if selector or field_selector
+                           or all_ else NO_RESOURCES)
     targets = parse(list(args), s.discovery, verb="delete")
     found = []
     for target in targets:

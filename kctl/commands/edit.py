@@ -12,7 +12,7 @@ import click
 from kctl import printers
 from kctl.errors import CommandError, UsageError
 from kctl.options import connection_options, session, resource_args
-from kctl.resources import object_path, parse
+from kctl.resources import NO_RESOURCES, object_path, parse
 
 HEADER = """\
 # Please edit the object below. Lines beginning with a '#' will be ignored,
@@ -29,6 +29,8 @@ HEADER = """\
 def edit(args, output):
     """Edit a resource in $EDITOR."""
     s = session()
+    if not args:
+        raise CommandError(NO_RESOURCES)
     targets = parse(list(args), s.discovery, verb="edit")
     if len(targets) != 1 or len(targets[0].names) != 1:
         raise UsageError("edit takes exactly one object: TYPE NAME or TYPE/NAME")

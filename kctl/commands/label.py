@@ -35,9 +35,12 @@ def _command(name: str, field: str, verb: str, examples: str):
                 resource_version, dry_run, output):
         s = session()
         resource_args, changes = _split(args)
+        if not resource_args and not filenames:
+            raise CommandError("one or more resources must be specified as "
+                               "<resource> <name> or <resource>/<name>")
         sets, removals = _changes(changes)
         if not changes and not list_:
-            raise UsageError(f"at least one {field[:-1]} update is required")
+            raise CommandError(f"at least one {field[:-1]} update is required")
         items = _items(s, resource_args, filenames, recursive, selector, all_)
         failed = False
         for kind_name, path in items:

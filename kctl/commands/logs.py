@@ -10,6 +10,12 @@ from kctl.resources import object_path
 
 DEFAULT_CONTAINER = "kubectl.kubernetes.io/default-container"
 
+# kubectl's words for a line without a pod, or with more than a pod and a
+# container.
+USAGE = ("expected 'logs [-f] [-p] (POD | TYPE/NAME) [-c CONTAINER]'.\n"
+         "POD or TYPE/NAME is a required argument for the logs command\n"
+         "See 'kctl logs -h' for help and examples")
+
 EXAMPLES = """
 \b
 Examples:
@@ -20,8 +26,7 @@ Examples:
 
 
 @click.command(epilog=EXAMPLES)
-@click.argument("pod")
-@click.argument("container_arg", required=False)
+@click.argument("args", nargs=-1, metavar="POD [CONTAINER]")
 @click.option("-c", "--container", default="", help="The container's name.")
 @click.option("-f", "--follow", is_flag=True, help="Keep streaming new lines.")
 @click.option("--tail", default=-1, type=int, help="Only the last N lines.")
@@ -32,12 +37,14 @@ Examples:
 @click.option("--since-time", default="", help="Only lines after this RFC3339 time.")
 @click.option("--limit-bytes", default=0, type=int, help="Stop after N bytes.")
 @connection_options
-def logs(pod, container_arg, container, follow, tail, previous, timestamps, since,
+def logs(args, container, follow, tail, previous, timestamps, since,
          since_time, limit_bytes):
     """Print the logs for a container in a pod."""
     s = session()
-    name = _pod_name(pod)
-    container = container or container_arg or ""
+    if not 1 <= len(args) <= 2:
+        raise CommandError(USAGE)
+    name = _pod_name(args[0])
+    container = container or (args[1] if len(args) == 2 else "")
     if since and since_time:
         raise UsageError("at most one of `sinceTime` or `sinceSeconds` may be "
                          "specified")

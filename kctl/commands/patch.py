@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 
 from kctl.commands.create import dry_run_option, print_result
-from kctl.errors import UsageError
+from kctl.errors import CommandError, UsageError
 from kctl.options import connection_options, output_option, session, resource_args
-from kctl.resources import object_path, parse
+from kctl.resources import NO_RESOURCES, object_path, parse
 
 CONTENT_TYPES = {"json": "application/json-patch+json",
                  "merge": "application/merge-patch+json",
@@ -36,10 +36,12 @@ Examples:
 def patch(args, patch_text, patch_file, patch_type, subresource, dry_run, output):
     """Update fields of a resource."""
     s = session()
+    body = _patch_body(patch_text, patch_file)
     if patch_type not in CONTENT_TYPES:
         raise UsageError(f"--type must be one of [json merge strategic], "
                          f'not "{patch_type}"')
-    body = _patch_body(patch_text, patch_file)
+    if not args:
+        raise CommandError(NO_RESOURCES)
     targets = parse(list(args), s.discovery, verb="patch")
     if dry_run == "client":
         raise UsageError("--dry-run=client is not supported by patch; use server")
@@ -60,9 +62,11 @@ def patch(args, patch_text, patch_file, patch_type, subresource, dry_run, output
 
 
 def _patch_body(text: str, path: str) -> bytes:
-    if bool(text) == bool(path):
-        raise UsageError("must specify -p to patch" if not text else
-                         "cannot specify both -p and --patch-file")
+    if not text and not path:
+        raise CommandError("must specify --patch or --patch-file containing the "
+                           "contents of the patch")
+    if text and path:
+        raise UsageError("cannot specify both -p and --patch-file")
     if path:
         with open(path, encoding="utf-8") as f:
             text = f.read()

@@ -13,7 +13,8 @@ import click
 from kctl.client import NotFound
 from kctl.errors import CommandError, UsageError
 from kctl.options import connection_options, session, resource_args
-from kctl.resources import object_path, parse
+from kctl.resources import (NO_RESOURCES, SELECTOR_WITHOUT_TYPE, object_path,
+                             parse)
 
 EXAMPLES = """
 \b
@@ -83,7 +84,7 @@ class Condition:
 
 @click.command(epilog=EXAMPLES)
 @resource_args
-@click.option("--for", "conditions", multiple=True, required=True,
+@click.option("--for", "conditions", multiple=True,
               help="condition=NAME[=VALUE], delete or jsonpath='{...}'[=VALUE]; "
               "repeat: all must hold.")
 @click.option("--timeout", default="30s", show_default=True,
@@ -94,8 +95,13 @@ class Condition:
 def wait(args, conditions, timeout, selector, all_):
     """Wait for a specific condition on one or many resources."""
     s = session()
+    if not conditions:
+        # kubectl reads a missing --for as an empty one: a failed command.
+        raise CommandError('unrecognized condition: ""')
     checks = [Condition(text) for text in conditions]
     seconds = _seconds(timeout)
+    if not args:
+        raise CommandError(SELECTOR_WITHOUT_TYPE if selector else NO_RESOURCES)
     targets = parse(list(args), s.discovery, verb="wait")
     deadline = time.monotonic() + seconds
     named = [(t.resource, name) for t in targets for name in t.names]
