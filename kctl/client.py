@@ -19,6 +19,7 @@ from urllib.parse import quote, urlencode, urlsplit
 from kctl import jsonio
 from kctl.config import Connection
 
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
 TABLE_ACCEPT = ("application/json;as=Table;v=v1;g=meta.k8s.io,"
                 "application/json")
 USER_AGENT = "kctl/0.1.0"
@@ -80,6 +81,8 @@ def error_from(code: int, body: bytes) -> APIError:
         text = body.decode("utf-8", "replace").strip()
         status = {"kind": "Status", "status": "Failure", "code": code,
                   "message": _unknown_message(code, text)}
+        if code == 404:
+            status["reason"] = "NotFound"  # as client-go names a bare 404
     return _ERRORS.get(code, APIError)(code, status)
 
 
@@ -228,14 +231,17 @@ class Client:
     def request(self, method: str, path: str, query: dict | None = None,
                 body=None, content_type: str = "application/json",
                 accept: str = "application/json") -> Response:
-        payload = _encode(body)
-        head = self._head(method, self._target(path, query), payload,
+        return self._send(method, self._target(path, query), _encode(body),
                           content_type, accept)
-        status, headers, data = self._roundtrip(head, payload)
-        self._warnings(headers)
-        if status >= 400:
-            raise error_from(status, data)
-        return Response(status, headers, data)
+
+    def request_target(self, method: str, target: str,
+                       accept: str = "application/json") -> Response:
+        """A bodiless request for a path that carries its own query, sent as
+        given but for characters a request line cannot hold (get --raw)."""
+        path, mark, query = target.partition("?")
+        target = quote(self.prefix + path, safe=_PATH_SAFE) + mark + quote(
+            query, safe=_PATH_SAFE + "?%")
+        return self._send(method, target, None, "", accept)
 
     def stream(self, method: str, path: str, query: dict | None = None,
                accept: str = "application/json") -> _Stream:
@@ -275,8 +281,17 @@ class Client:
             if text is not None:
                 self.warn(text)
 
+    def _send(self, method: str, target: str, payload: bytes | None,
+              content_type: str, accept: str) -> Response:
+        head = self._head(method, target, payload, content_type, accept)
+        status, headers, data = self._roundtrip(head, payload)
+        self._warnings(headers)
+        if status >= 400:
+            raise error_from(status, data)
+        return Response(status, headers, data)
+
     def _target(self, path: str, query: dict | None) -> str:
-        target = quote(self.prefix + path, safe="/:@!$&'()*+,;=-._~")
+        target = quote(self.prefix + path, safe=_PATH_SAFE)
         query = {k: v for k, v in (query or {}).items() if v is not None and v != ""}
         return target + "?" + urlencode(query) if query else target
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from kctl.errors import CommandError
 from kctl.options import connection_options, output_option, session, resource_args
 
 EXAMPLES = """
@@ -15,6 +16,7 @@ Examples:
   kctl get pods,services -l app=web      # two types, one label selector
   kctl get pods -o jsonpath='{.items[*].metadata.name}'
   kctl get pods -w                       # then every change, as it happens
+  kctl get --raw /version                # the server's answer, as it is
 """
 
 
@@ -41,14 +43,39 @@ Examples:
               help="Watch for changes without listing first.")
 @click.option("--ignore-not-found", is_flag=True,
               help="Print nothing for objects that do not exist.")
+@click.option("--raw", default="", metavar="PATH",
+              help="GET this path (with its query) and print the body as sent.")
 @connection_options
 def get(args, output, selector, field_selector, all_namespaces, no_headers,
         show_labels, label_columns, sort_by, chunk_size, watch, watch_only,
-        ignore_not_found):
+        ignore_not_found, raw):
     """Display one or many resources."""
+    if raw:
+        return get_raw(session(), raw, args, output)
     from kctl.listing import GetOptions, run
 
     run(session(), GetOptions(
         list(args), output, selector, field_selector, all_namespaces, no_headers,
         show_labels, list(label_columns), sort_by, chunk_size, watch, watch_only,
         ignore_not_found))
+
+
+def get_raw(s, target: str, args, output: str) -> None:
+    """kubectl get --raw: the body of a GET of ``target``, byte for byte."""
+    if args:
+        raise CommandError("arguments may not be passed when --raw is specified")
+    if output:
+        raise CommandError("--raw and --output are mutually exclusive")
+    if not target.startswith("/"):
+        # Go's url.ParseRequestURI, which kubectl uses, wants an absolute path.
+        raise CommandError(f'--raw must be a valid URL path: parse "{target}": '
+                           f"invalid URI for request")
+
+    answer = s.client.request_target("GET", target, accept="application/json, */*")
+
+    out = getattr(s.out, "buffer", None)
+    if out is not None:
+        s.out.flush()
+        out.write(answer.body)
+    else:
+        s.out.write(answer.body.decode("utf-8", "replace"))
