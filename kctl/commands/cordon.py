@@ -14,6 +14,7 @@ from urllib.parse import quote
 import click
 
 from kctl.client import APIError, NotFound
+from kctl.commands.create import dry_run_option, suffix
 from kctl.errors import AlreadyReported, UsageError
 from kctl.options import connection_options, session
 
@@ -49,6 +50,8 @@ Examples:
   kctl drain foo --force
   # As above, but give up after 5 minutes, with 15 seconds for each pod
   kctl drain foo --grace-period=15 --timeout=5m
+  # Only show which pods would be evicted, asking the server
+  kctl drain foo --dry-run=server
 """
 
 
@@ -60,18 +63,25 @@ def pod_path(namespace: str, name: str) -> str:
     return f"/api/v1/namespaces/{quote(namespace)}/pods/{quote(name)}"
 
 
-def set_unschedulable(s, names: tuple[str, ...], selector: str, wanted: bool) -> None:
+def set_unschedulable(s, names: tuple[str, ...], selector: str, wanted: bool,
+                      dry_run: str = "none") -> None:
     """Cordon (``wanted``) or uncordon each node, printing kubectl's line."""
     verb = "cordoned" if wanted else "uncordoned"
     for name in _node_names(s, names, selector):
         node = s.client.get(node_path(name))
         if bool((node.get("spec") or {}).get("unschedulable")) == wanted:
-            s.print(f"node/{name} already {verb}")
+            s.print(f"node/{name} already {verb}{suffix(dry_run)}")
             continue
-        s.client.request("PATCH", node_path(name),
-                         body={"spec": {"unschedulable": True if wanted else None}},
-                         content_type=STRATEGIC)
-        s.print(f"node/{name} {verb}")
+        if dry_run != "client":
+            s.client.request("PATCH", node_path(name), _dry_run_query(dry_run),
+                             body={"spec": {"unschedulable": True if wanted
+                                            else None}},
+                             content_type=STRATEGIC)
+        s.print(f"node/{name} {verb}{suffix(dry_run)}")
+
+
+def _dry_run_query(dry_run: str) -> dict | None:
+    return {"dryRun": "All"} if dry_run == "server" else None
 
 
 def _node_names(s, names: tuple[str, ...], selector: str) -> list[str]:
@@ -86,19 +96,21 @@ def _node_names(s, names: tuple[str, ...], selector: str) -> list[str]:
 @click.command(epilog=CORDON_EXAMPLES)
 @click.argument("names", nargs=-1)
 @click.option("-l", "--selector", default="", help="Cordon every node that matches.")
+@dry_run_option
 @connection_options
-def cordon(names, selector):
+def cordon(names, selector, dry_run):
     """Mark node as unschedulable."""
-    set_unschedulable(session(), names, selector, True)
+    set_unschedulable(session(), names, selector, True, dry_run)
 
 
 @click.command(epilog=UNCORDON_EXAMPLES)
 @click.argument("names", nargs=-1)
 @click.option("-l", "--selector", default="", help="Uncordon every node that matches.")
+@dry_run_option
 @connection_options
-def uncordon(names, selector):
+def uncordon(names, selector, dry_run):
     """Mark node as schedulable."""
-    set_unschedulable(session(), names, selector, False)
+    set_unschedulable(session(), names, selector, False, dry_run)
 
 
 # -- drain ----------------------------------------------------------------------
@@ -111,6 +123,7 @@ class DrainOptions:
     grace_period: int = -1
     timeout: float = 0.0
     disable_eviction: bool = False
+    dry_run: str = "none"
 
 
 @dataclass
@@ -200,10 +213,19 @@ def drain_node(s, node: str, options: DrainOptions) -> None:
         raise DrainFailed(pods.error_messages())
     for message, names in pods.warnings.items():
         s.warn(f"Warning: {message}: {', '.join(names)}")
+    if options.dry_run == "client":
+        for pod in pods.delete:
+            meta = pod["metadata"]
+            s.print(f"evicting pod {meta['namespace']}/{meta['name']} (dry run)")
+        return
 
     deadline = time.monotonic() + options.timeout if options.timeout else None
     for pod in pods.delete:
         _remove(s, pod, options)
+    if options.dry_run == "server":
+        # Nothing goes away. kubectl 1.32 waits for it all the same after
+        # --disable-eviction deletes, until --timeout; kctl does not.
+        return
     _wait_gone(s, pods.delete, options, deadline)
 
 
@@ -212,13 +234,16 @@ def _remove(s, pod: dict, options: DrainOptions) -> None:
     delete_options = {}
     if options.grace_period >= 0:
         delete_options["gracePeriodSeconds"] = options.grace_period
+    if options.dry_run == "server":
+        delete_options["dryRun"] = ["All"]
     path = pod_path(meta["namespace"], meta["name"])
     try:
         if options.disable_eviction:
             s.client.request("DELETE", path, body={
                 "apiVersion": "v1", "kind": "DeleteOptions", **delete_options})
             return
-        s.print(f"evicting pod {meta['namespace']}/{meta['name']}")
+        s.print(f"evicting pod {meta['namespace']}/{meta['name']}"
+                f"{suffix(options.dry_run)}")
         # TODO: a 429 (a PodDisruptionBudget refusing) would be retried every 5 s
         # as kubectl does; the server serves no budgets, so evictions never wait.
         s.client.request("POST", path + "/eviction", body={
@@ -280,23 +305,24 @@ def _duration(seconds: float) -> str:
 @click.option("--disable-eviction", is_flag=True,
               help="Delete pods instead of evicting them (bypasses disruption "
                    "budgets).")
+@dry_run_option
 @connection_options
 def drain(names, selector, force, ignore_daemonsets, delete_emptydir_data,
-          grace_period, timeout, disable_eviction):
+          grace_period, timeout, disable_eviction, dry_run):
     """Drain node in preparation for maintenance."""
     s = session()
     if not names and not selector:
         raise UsageError("USAGE: drain NODE [flags]")
     options = DrainOptions(force, ignore_daemonsets, delete_emptydir_data, grace_period,
-                           _seconds(timeout), disable_eviction)
+                           _seconds(timeout), disable_eviction, dry_run)
 
     nodes = _node_names(s, names, selector)
-    set_unschedulable(s, tuple(nodes), "", True)
+    set_unschedulable(s, tuple(nodes), "", True, dry_run)
     failed: list[tuple[str, DrainFailed]] = []
     for node in nodes:
         try:
             drain_node(s, node, options)
-            s.print(f"node/{node} drained")
+            s.print(f"node/{node} drained{suffix(dry_run)}")
         except (DrainFailed, APIError) as err:
             s.warn(f"error: unable to drain node \"{node}\" due to error: {err}, "
                    f"continuing command...")
