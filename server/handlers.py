@@ -427,7 +427,10 @@ async def evict_pod(request: web.Request, info: RequestInfo) -> web.Response:
     if name != info.name:
         raise BadRequest(f"name in URL does not match name in Eviction object")
     options = eviction.get("deleteOptions") or {}
-    await api.resources.delete(info.kind, info.namespace, info.name, options)
+    # `kubectl drain --dry-run=server` asks in the eviction's deleteOptions.
+    dry_run = _dry_run(request) or options.get("dryRun") == ["All"]
+    await api.resources.delete(info.kind, info.namespace, info.name, options,
+                               dry_run)
     status = {"kind": "Status", "apiVersion": "v1", "metadata": {},
               "status": "Success", "code": 201}
     return respond(objects.encode(status), 201)

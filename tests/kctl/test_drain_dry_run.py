@@ -98,8 +98,6 @@ def test_server_dry_run_asks_the_server_to_evict(cluster):
     assert not unschedulable(cluster, "n0")
 
 
-@pytest.mark.xfail(strict=True, reason="kctl serve's pods/eviction ignores "
-                   "deleteOptions.dryRun and evicts (server/handlers.py evict_pod)")
 def test_server_dry_run_leaves_the_pods(cluster):
     make_pod(cluster, "a", "n0")
 

@@ -77,6 +77,19 @@ def test_eviction_deletes_the_pod(api, namespace):
     assert api.get("pods", namespace, "evicted").status_code == 404
 
 
+def test_a_dry_run_eviction_leaves_the_pod(api, namespace):
+    api.create("pods", namespace, pod("kept"))
+    eviction = {"apiVersion": "policy/v1", "kind": "Eviction",
+                "metadata": {"name": "kept", "namespace": namespace},
+                "deleteOptions": {"dryRun": ["All"]}}
+
+    response = api.request("POST", api.path("pods", namespace, "kept",
+                                             "eviction"), eviction)
+
+    assert response.status_code == 201
+    assert api.get("pods", namespace, "kept").status_code == 200
+
+
 @pytest.mark.parametrize("policy,finalizer", [("Orphan", "orphan"),
                                               ("Foreground", "foregroundDeletion")],
                          ids=["orphan", "foreground"])
