@@ -18,6 +18,7 @@ from server.errors import (APIError, BadRequest, InternalError, MethodNotAllowed
                            NotFound)
 from server.registry import RegistryOptions, default_registry
 from server.resources import Resources
+from server.request import API
 from server.store import open_store
 from server.store.sqlite import ensure_data_dir
 
@@ -140,7 +141,7 @@ def _status_response(error: APIError) -> web.Response:
 
 @web.middleware
 async def authenticate(request: web.Request, handler) -> web.StreamResponse:
-    authenticator = request.app["api"].authenticator
+    authenticator = request.app[API].authenticator
     if authenticator is not None and request.path not in PUBLIC_PATHS:
         request["user"] = authenticator.authenticate(
             request.headers.get("Authorization", ""))
@@ -165,7 +166,7 @@ async def version(request: web.Request) -> web.Response:
 
 
 async def health(request: web.Request) -> web.Response:
-    if not request.app["api"].ready:
+    if not request.app[API].ready:
         return web.Response(text="not ready", status=503)
     return web.Response(text="ok")
 
@@ -175,28 +176,28 @@ async def api_versions(request: web.Request) -> web.Response:
 
 
 async def core_resources(request: web.Request) -> web.Response:
-    return _json(discovery.api_resource_list(request.app["api"].registry, "", "v1"))
+    return _json(discovery.api_resource_list(request.app[API].registry, "", "v1"))
 
 
 async def api_groups(request: web.Request) -> web.Response:
-    return _json(discovery.api_group_list(request.app["api"].registry))
+    return _json(discovery.api_group_list(request.app[API].registry))
 
 
 async def api_group(request: web.Request) -> web.Response:
-    registry = request.app["api"].registry
+    registry = request.app[API].registry
     return _json(discovery.api_group(registry, request.match_info["group"]))
 
 
 async def group_resources(request: web.Request) -> web.Response:
     info = request.match_info
-    return _json(discovery.api_resource_list(request.app["api"].registry,
+    return _json(discovery.api_resource_list(request.app[API].registry,
                                              info["group"], info["version"]))
 
 
 def build_app(api: APIServer) -> web.Application:
     app = web.Application(middlewares=[errors, authenticate, trace],
                           client_max_size=objects.MAX_BODY)
-    app["api"] = api
+    app[API] = api
     add = app.router.add_route
     for path in ("/livez", "/readyz", "/healthz"):
         add("GET", path, health)
@@ -236,7 +237,7 @@ def _add_openapi(app: web.Application) -> None:
 
 def _cached_json(request: web.Request, key: str, build) -> web.Response:
     """OpenAPI documents never change while the server runs: encode once."""
-    cache = request.app["api"].documents
+    cache = request.app[API].documents
     if key not in cache:
         cache[key] = orjson.dumps(build())
     return web.Response(body=cache[key], content_type="application/json")
@@ -245,7 +246,7 @@ def _cached_json(request: web.Request, key: str, build) -> web.Response:
 async def openapi_v2(request: web.Request) -> web.Response:
     from server import openapi
 
-    registry = request.app["api"].registry
+    registry = request.app[API].registry
     if _wants_protobuf(request.headers.get("Accept", "")):
         from server import openapi_v2_proto
 
@@ -265,14 +266,14 @@ def _wants_protobuf(accept: str) -> bool:
 async def openapi_v3_index(request: web.Request) -> web.Response:
     from server import openapi
 
-    registry = request.app["api"].registry
+    registry = request.app[API].registry
     return _cached_json(request, "v3", lambda: openapi.openapi_v3_index(registry))
 
 
 async def openapi_v3(request: web.Request) -> web.Response:
     from server import openapi
 
-    registry = request.app["api"].registry
+    registry = request.app[API].registry
     path = request.match_info["path"].split("/")
     if path == ["api", "v1"]:
         group, version = "", "v1"

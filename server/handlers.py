@@ -16,6 +16,7 @@ from server import decode, objects, tables
 from server.cache import Entry, ResourceCache
 from server.errors import BadRequest, Gone, MethodNotAllowed
 from server.request import (
+    API,
     RequestInfo,
     check_acceptable,
     parse_path,
@@ -75,7 +76,7 @@ async def group_resource(request: web.Request) -> web.StreamResponse:
 
 async def _dispatch(request: web.Request, group: str,
                     version: str) -> web.StreamResponse:
-    api = request.app["api"]
+    api = request.app[API]
     segments = request.match_info["path"].split("/")
     info = parse_path(api.registry, group, version, segments)
     check_acceptable(request)
@@ -87,8 +88,8 @@ def _route(method: str, info: RequestInfo, request: web.Request) -> Callable:
     sub = info.subresource
     if info.watch or (method == "GET" and query_bool(request, "watch")):
         if method != "GET":
-            raise MethodNotAllowed(f"the server does not allow this method on the "
-                                   f"requested resource")
+            raise MethodNotAllowed("the server does not allow this method on the "
+                                   "requested resource")
         from server.watch import watch
 
         return watch
@@ -134,7 +135,7 @@ def _route(method: str, info: RequestInfo, request: web.Request) -> Callable:
 # Reads.
 
 async def get_object(request: web.Request, info: RequestInfo) -> web.Response:
-    api = request.app["api"]
+    api = request.app[API]
     entry = api.resources.entry(info.kind, info.namespace, info.name)
     if wants_table(request):
         meta = {"resourceVersion": str(entry.revision)}
@@ -157,7 +158,7 @@ def selection(request: web.Request, info: RequestInfo) -> Callable | None:
 
 
 async def list_objects(request: web.Request, info: RequestInfo) -> web.Response:
-    api = request.app["api"]
+    api = request.app[API]
     resource = api.cache.resource(info.kind)
     limit = query_int(request, "limit") or 0
     query_int(request, "timeoutSeconds")  # a ListOptions field: it must parse
@@ -295,7 +296,7 @@ async def _read_object(request: web.Request, info: RequestInfo,
 
 
 async def create_object(request: web.Request, info: RequestInfo) -> web.Response:
-    api = request.app["api"]
+    api = request.app[API]
     obj, warnings = await _read_object(request, info, "CreateOptions")
     created = await api.resources.create(info.kind, info.namespace, obj,
                                          _dry_run(request))
@@ -303,7 +304,7 @@ async def create_object(request: web.Request, info: RequestInfo) -> web.Response
 
 
 async def update_object(request: web.Request, info: RequestInfo) -> web.Response:
-    api = request.app["api"]
+    api = request.app[API]
     obj, warnings = await _read_object(request, info, "UpdateOptions")
     updated = await api.resources.update(info.kind, info.namespace, info.name, obj,
                                          info.subresource, _dry_run(request))
@@ -311,7 +312,7 @@ async def update_object(request: web.Request, info: RequestInfo) -> web.Response
 
 
 async def patch_object(request: web.Request, info: RequestInfo) -> web.Response:
-    api = request.app["api"]
+    api = request.app[API]
     validation = decode.field_validation_directive(
         request.query.get("fieldValidation"), "PatchOptions")
     body = await objects.read_body(request)
@@ -356,7 +357,7 @@ async def _delete_options(request: web.Request) -> dict:
 
 
 async def delete_object(request: web.Request, info: RequestInfo) -> web.Response:
-    api = request.app["api"]
+    api = request.app[API]
     options = await _delete_options(request)
     dry_run = _dry_run(request) or options.get("dryRun") == ["All"]
     obj, gone = await api.resources.delete(info.kind, info.namespace, info.name,
@@ -378,7 +379,7 @@ async def delete_object(request: web.Request, info: RequestInfo) -> web.Response
 
 
 async def delete_collection(request: web.Request, info: RequestInfo) -> web.Response:
-    api = request.app["api"]
+    api = request.app[API]
     options = await _delete_options(request)
     dry_run = _dry_run(request)
     resource = api.cache.resource(info.kind)
@@ -400,7 +401,7 @@ async def delete_collection(request: web.Request, info: RequestInfo) -> web.Resp
 
 
 async def bind_pod(request: web.Request, info: RequestInfo) -> web.Response:
-    api = request.app["api"]
+    api = request.app[API]
     body = await objects.read_body(request)
     binding = objects.decode_json(body, request.headers.get("Content-Type", ""))
     if not isinstance(binding, dict):
@@ -418,14 +419,14 @@ async def bind_pod(request: web.Request, info: RequestInfo) -> web.Response:
 async def evict_pod(request: web.Request, info: RequestInfo) -> web.Response:
     """policy/v1 Eviction: a delete that a disruption budget could refuse."""
     # TODO: PodDisruptionBudgets are not served, so every eviction is allowed.
-    api = request.app["api"]
+    api = request.app[API]
     body = await objects.read_body(request)
     eviction = objects.decode_json(body, request.headers.get("Content-Type", ""))
     if not isinstance(eviction, dict):
         raise BadRequest("the body of the request must be an Eviction object")
     name = (eviction.get("metadata") or {}).get("name") or info.name
     if name != info.name:
-        raise BadRequest(f"name in URL does not match name in Eviction object")
+        raise BadRequest("name in URL does not match name in Eviction object")
     options = eviction.get("deleteOptions") or {}
     # `kubectl drain --dry-run=server` asks in the eviction's deleteOptions.
     dry_run = _dry_run(request) or options.get("dryRun") == ["All"]

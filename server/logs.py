@@ -10,7 +10,7 @@ from aiohttp import web
 
 from server.errors import (APIError, BadRequest, FieldError, Invalid, NotFound,
                            ServiceUnavailable)
-from server.request import RequestInfo
+from server.request import API, RequestInfo
 
 # Query parameters of a log request the kubelet understands.
 LOG_PARAMETERS = ("follow", "tailLines", "previous", "timestamps", "sinceSeconds",
@@ -98,7 +98,7 @@ def _endpoint(api, node_name: str) -> str:
 
 
 async def pod_log(request: web.Request, info: RequestInfo) -> web.StreamResponse:
-    api = request.app["api"]
+    api = request.app[API]
     pod = api.resources.entry(info.kind, info.namespace, info.name).object()
     check_log_options(request.query, info.name)
     container = _container(pod, info.name, request.query.get("container", ""))

@@ -70,9 +70,9 @@ def decode_json(body: bytes, content_type: str) -> object:
         except yaml.YAMLError as error:
             raise BadRequest(f"error converting YAML to JSON: {error}")
     raise UnsupportedMediaType(
-        f'the body of the request was in an unknown format - accepted media types '
-        f'include: application/json, application/yaml, '
-        f'application/vnd.kubernetes.protobuf')
+        'the body of the request was in an unknown format - accepted media types '
+        'include: application/json, application/yaml, '
+        'application/vnd.kubernetes.protobuf')
 
 
 def decode_object(kind: Kind, body: bytes, content_type: str,

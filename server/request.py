@@ -14,6 +14,9 @@ from aiohttp import web
 from server.errors import BadRequest, NotAcceptable, NotFound
 from server.registry import Kind, Registry
 
+# Where the application keeps its APIServer (server.app).
+API = web.AppKey("api")
+
 PROTOBUF = "application/vnd.kubernetes.protobuf"
 
 

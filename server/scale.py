@@ -11,7 +11,7 @@ from aiohttp import web
 from server import objects
 from server.errors import BadRequest, Conflict, FieldError, Invalid
 from server.patch import apply_patch
-from server.request import RequestInfo
+from server.request import API, RequestInfo
 from server.selectors import label_selector_from_dict
 
 
@@ -68,7 +68,7 @@ async def _set_replicas(api, info: RequestInfo, scale_of) -> dict:
 async def get_scale(request: web.Request, info: RequestInfo) -> web.Response:
     from server.handlers import respond
 
-    api = request.app["api"]
+    api = request.app[API]
     obj = api.resources.entry(info.kind, info.namespace, info.name).object()
     return respond(objects.encode(to_scale(obj)))
 
@@ -76,7 +76,7 @@ async def get_scale(request: web.Request, info: RequestInfo) -> web.Response:
 async def update_scale(request: web.Request, info: RequestInfo) -> web.Response:
     from server.handlers import respond
 
-    api = request.app["api"]
+    api = request.app[API]
     body = objects.decode_json(await objects.read_body(request),
                                request.headers.get("Content-Type", ""))
     if not isinstance(body, dict):
@@ -88,7 +88,7 @@ async def update_scale(request: web.Request, info: RequestInfo) -> web.Response:
 async def patch_scale(request: web.Request, info: RequestInfo) -> web.Response:
     from server.handlers import respond
 
-    api = request.app["api"]
+    api = request.app[API]
     patch = await objects.read_body(request)
     content_type = request.headers.get("Content-Type", "").split(";")[0].strip()
 

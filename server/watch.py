@@ -20,7 +20,8 @@ from server import tables
 from server.cache import Entry, Watcher, WatchEvent
 from server.errors import BadRequest, Gone
 from server.handlers import selection
-from server.request import RequestInfo, query_bool, query_int, wants_table
+from server.request import (API, RequestInfo, query_bool, query_int,
+                            wants_table)
 from server.store import CompactedError
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ class Stream:
 
 
 async def watch(request: web.Request, info: RequestInfo) -> web.StreamResponse:
-    api = request.app["api"]
+    api = request.app[API]
     resource = api.cache.resource(info.kind)
     match = _with_name(selection(request, info), info.name)
     since = _since(request.query.get("resourceVersion", ""))
