@@ -30,6 +30,7 @@ _BOOL_FLAGS = {
     "-A": "all_namespaces", "--all-namespaces": "all_namespaces",
     "--no-headers": "no_headers", "--show-labels": "show_labels",
     "--ignore-not-found": "ignore_not_found",
+    "--show-managed-fields": "show_managed_fields",
 }
 
 

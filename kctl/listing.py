@@ -32,6 +32,7 @@ class GetOptions:
     watch: bool = False
     watch_only: bool = False
     ignore_not_found: bool = False
+    show_managed_fields: bool = False
 
 
 def run(s, o: GetOptions) -> None:
@@ -55,7 +56,8 @@ def run(s, o: GetOptions) -> None:
         printed = _print_tables(s, getter, targets, fmt, o.all_namespaces,
                                 o.show_labels, labels, o.no_headers)
     else:
-        printed = _print_objects(s, getter, targets, fmt, template, o.no_headers)
+        printed = _print_objects(s, getter, targets, fmt, template, o.no_headers,
+                                 o.show_managed_fields)
     if not printed and not getter.failed and not any(t.names for t in targets):
         s.warn(_no_resources(targets, namespace))
     if getter.failed:
@@ -211,7 +213,8 @@ def _sort_key(path, obj_of):
     return key
 
 
-def _print_objects(s, getter, targets, fmt, template, no_headers) -> bool:
+def _print_objects(s, getter, targets, fmt, template, no_headers,
+                   managed_fields: bool = False) -> bool:
     pairs = [(obj, target.resource.kind_name) for target in targets
              for obj in getter.objects(target)]
     if getter.sort_by:
@@ -225,16 +228,16 @@ def _print_objects(s, getter, targets, fmt, template, no_headers) -> bool:
         return False
     single = len(objects) == 1 and len(targets) == 1 and len(targets[0].names) == 1
     data = objects[0] if single else printers.as_list(objects)
-    s.out.write(_render(fmt, template, data, objects, no_headers))
+    s.out.write(_render(fmt, template, data, objects, no_headers, managed_fields))
     return bool(objects)
 
 
 def _render(fmt: str, template, data: dict, objects: list[dict],
-            no_headers: bool) -> str:
+            no_headers: bool, managed_fields: bool = False) -> str:
     if fmt == "json":
-        return printers.to_json(data)
+        return printers.to_json(data, managed_fields)
     if fmt == "yaml":
-        return printers.to_yaml(data)
+        return printers.to_yaml(data, managed_fields)
     if fmt == "custom-columns":
         return template.render(objects, no_headers)
     return template.render(data)

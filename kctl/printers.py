@@ -190,17 +190,36 @@ def print_table(table: Table, out, terminal: bool, headers: bool = True) -> None
 # Serialised objects.
 
 
-def to_json(obj) -> str:
-    """As kubectl -o json: 4-space indent, sorted keys, Go's HTML escapes."""
+def to_json(obj, managed_fields: bool = False) -> str:
+    """As kubectl -o json: 4-space indent, sorted keys, Go's HTML escapes;
+    metadata.managedFields left out unless asked for, as kubectl does."""
     from kctl import jsonio
 
+    if not managed_fields:
+        obj = without_managed_fields(obj)
     return escape_html(jsonio.indented(obj)) + "\n"
 
 
-def to_yaml(obj) -> str:
+def to_yaml(obj, managed_fields: bool = False) -> str:
     from kctl import yamlio
 
+    if not managed_fields:
+        obj = without_managed_fields(obj)
     return yamlio.dump(obj)
+
+
+def without_managed_fields(obj):
+    """``obj`` (an object or a list of them) without metadata.managedFields;
+    ``obj`` itself is not changed."""
+    if not isinstance(obj, dict):
+        return obj
+    if isinstance(obj.get("items"), list):
+        obj = {**obj, "items": [without_managed_fields(i) for i in obj["items"]]}
+    meta = obj.get("metadata")
+    if isinstance(meta, dict) and "managedFields" in meta:
+        obj = {**obj, "metadata": {k: v for k, v in meta.items()
+                                   if k != "managedFields"}}
+    return obj
 
 
 def as_list(items: list[dict]) -> dict:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import json
 import re
 from datetime import datetime, timezone
@@ -99,6 +100,30 @@ def decode_patched(kind_name: str, value: dict,
     """
     walker = _Walker(kind_name, value, directive, prefix="")
     return walker.decode(value, SCHEMAS[kind_name]), walker.warnings()
+
+
+def decode_applied(kind_name: str, body: bytes,
+                   field_validation: str | None) -> tuple[dict, list[str]]:
+    """A server-side apply body: only the fields it sets, typed.
+
+    As ``decode_object`` decodes it (unknown fields per the directive,
+    values in canonical form), but without the zero values the typed decode
+    fills in: what the applier did not write, it does not own.
+    """
+    directive = field_validation_directive(field_validation)
+    raw, yaml_problems = _parse_yaml(body, kind_name)
+    value = copy.deepcopy(raw)
+    walker = _Walker(kind_name, value, directive, yaml_problems)
+    typed = walker.decode(value, SCHEMAS[kind_name])
+    return _given(raw, typed), walker.warnings()
+
+
+def _given(raw, typed):
+    if isinstance(raw, dict) and isinstance(typed, dict):
+        return {k: _given(v, typed[k]) for k, v in raw.items() if k in typed}
+    if isinstance(raw, list) and isinstance(typed, list) and len(raw) == len(typed):
+        return [_given(r, t) for r, t in zip(raw, typed)]
+    return typed
 
 
 class DecodeError(BadRequest):

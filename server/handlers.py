@@ -12,6 +12,7 @@ from typing import Callable
 import orjson
 from aiohttp import web
 
+from server import apply as server_apply
 from server import decode, objects, tables
 from server.cache import Entry, ResourceCache
 from server.errors import BadRequest, Gone, MethodNotAllowed
@@ -25,6 +26,7 @@ from server.request import (
     wants_table,
 )
 from server.selectors import parse_field_selector, parse_label_selector
+from server.patch import APPLY_PATCH
 from server.store import CompactedError
 
 log = logging.getLogger(__name__)
@@ -317,6 +319,18 @@ async def patch_object(request: web.Request, info: RequestInfo) -> web.Response:
         request.query.get("fieldValidation"), "PatchOptions")
     body = await objects.read_body(request)
     content_type = request.headers.get("Content-Type", "").split(";")[0].strip()
+    is_apply = content_type.lower() == APPLY_PATCH
+    server_apply.check_options(request.query, is_apply)
+    if is_apply:
+        if info.subresource:
+            # TODO: apply to the status and scale subresources.
+            raise BadRequest("server-side apply of a subresource is not served; "
+                             "apply the object itself")
+        applied, created, warnings = await api.resources.apply(
+            info.kind, info.namespace, info.name, body,
+            request.query["fieldManager"], query_bool(request, "force"),
+            _dry_run(request), validation)
+        return respond(objects.encode(applied), 201 if created else 200, warnings)
     patched, warnings = await api.resources.patch(
         info.kind, info.namespace, info.name, body, content_type, info.subresource,
         _dry_run(request), validation)

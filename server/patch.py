@@ -47,11 +47,10 @@ def supports_strategic(kind_name: str) -> bool:
 
 def patch_types(kind_name: str) -> list[str]:
     """The patch media types served for a kind, in kube-apiserver's order."""
-    # TODO: add APPLY_PATCH once server-side apply is served; until then it
-    # is refused with 415 like any unknown type.
+    # Server-side apply (APPLY_PATCH) is server.apply's, not apply_patch's.
     if supports_strategic(kind_name):
-        return [JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH]
-    return [JSON_PATCH, MERGE_PATCH]
+        return [JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH, APPLY_PATCH]
+    return [JSON_PATCH, MERGE_PATCH, APPLY_PATCH]
 
 
 def apply_patch(kind_name: str, obj: dict, patch: bytes,
@@ -70,6 +69,8 @@ def apply_patch(kind_name: str, obj: dict, patch: bytes,
             "the body of the request was in an unknown format - accepted media "
             "types include: " + ", ".join(accepted))
 
+    if media_type == APPLY_PATCH:
+        raise AssertionError("server-side apply goes through server.apply")
     original = copy.deepcopy(obj)
     if media_type == JSON_PATCH:
         return _apply_json_patch(original, patch)

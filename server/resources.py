@@ -12,7 +12,8 @@ import logging
 import time
 from typing import Callable
 
-from server import objects
+from server import apply as server_apply
+from server import decode, objects
 from server.cache import Cache, Entry, object_key
 from server.errors import (
     AlreadyExists,
@@ -86,7 +87,8 @@ class Resources:
     # Create.
 
     async def create(self, kind: Kind, namespace: str, obj: dict,
-                     dry_run: bool = False) -> dict:
+                     dry_run: bool = False,
+                     managed_fields: list | None = None) -> dict:
         meta = obj["metadata"]
         self._check_namespace_matches(kind, namespace, meta)
         if meta.get("resourceVersion"):
@@ -97,6 +99,8 @@ class Resources:
             self.check_namespace(kind, namespace, meta.get("name", ""))
         for attempt in range(MAX_ATTEMPTS):
             named = self._prepare_new(kind, obj)
+            if managed_fields:
+                meta["managedFields"] = managed_fields
             try:
                 return await self._store_new(kind, namespace, obj, dry_run)
             except AlreadyExists:
@@ -124,7 +128,8 @@ class Resources:
             meta["name"] = objects.generate_name(meta["generateName"])
         for field in objects.SERVER_SET:
             meta.pop(field, None)
-        meta.pop("managedFields", None)  # TODO: field managers, for server-side apply
+        # Only server-side apply records field managers (server.apply).
+        meta.pop("managedFields", None)
         meta["uid"] = objects.new_uid()
         meta["creationTimestamp"] = objects.now()
         if kind.has_generation:
@@ -201,6 +206,62 @@ class Resources:
                                                None, dry_run)
         return patched, warnings
 
+    async def apply(self, kind: Kind, namespace: str, name: str, body: bytes,
+                    manager: str, force: bool, dry_run: bool = False,
+                    field_validation: str = "Warn") -> tuple[dict, bool, list[str]]:
+        """Server-side apply of ``body`` by ``manager``: the object as stored,
+        whether it was created, and the decode warnings."""
+        applied, warnings = decode.decode_applied(kind.kind, body, field_validation)
+        if not isinstance(applied, dict):
+            raise BadRequest("the body of an apply patch must be an object")
+        if applied.get("apiVersion") != kind.api_version:
+            raise BadRequest("Incorrect version specified in apply patch. Specified "
+                             f"patch version: {applied.get('apiVersion', '')}, "
+                             f"expected: {kind.api_version}")
+        if applied.get("kind") != kind.kind:
+            raise BadRequest("Incorrect kind specified in apply patch. Specified "
+                             f"patch kind: {applied.get('kind', '')}, expected: "
+                             f"{kind.kind}")
+        meta = applied.setdefault("metadata", {})
+        if not isinstance(meta, dict):
+            raise BadRequest("metadata must be an object")
+        if meta.get("name", name) != name:
+            raise BadRequest(f"the name of the object ({meta['name']}) does not "
+                             f"match the name on the URL ({name})")
+        meta["name"] = name
+        self._check_namespace_matches(kind, namespace, meta)
+        wanted = meta.get("resourceVersion") or None
+
+        def mutate(current: dict) -> dict:
+            merged = server_apply.apply(kind.kind, kind.api_version, current,
+                                        applied, manager, force)
+            managed = merged["metadata"]["managedFields"]
+            new = self.merge_update(kind, current, merged, "")
+            new["metadata"]["managedFields"] = managed
+            return new
+
+        for _ in range(MAX_ATTEMPTS):
+            if object_key(kind, namespace, name) not in self.cache.resource(
+                    kind).entries:
+                if wanted:
+                    raise NotFound.object(kind.resource, name, kind.group)
+                fields = server_apply.owned_fields(kind.kind, applied)
+                entry = server_apply.managed_entry(manager, kind.api_version, fields)
+                try:
+                    created = await self.create(kind, namespace,
+                                                objects.deep_copy(applied),
+                                                dry_run, [entry])
+                    return created, True, warnings
+                except AlreadyExists:
+                    continue  # created meanwhile: apply to it
+            try:
+                updated = await self.guaranteed_update(kind, namespace, name, mutate,
+                                                       wanted, dry_run)
+                return updated, False, warnings
+            except NotFound:
+                continue  # deleted meanwhile: create it
+        raise Conflict.stale(kind.resource, name, kind.group)
+
     def merge_update(self, kind: Kind, current: dict, obj: dict,
                       subresource: str) -> dict:
         """The object an update stores: what the client may change of it."""
@@ -228,7 +289,12 @@ class Resources:
             new.setdefault("apiVersion", kind.api_version)
             new.setdefault("kind", kind.kind)
             objects.keep_server_metadata(new, current)
-            new["metadata"].pop("managedFields", None)
+            # The appliers' field ownership is the server's to keep; only an
+            # apply changes it (server.apply).
+            if current["metadata"].get("managedFields"):
+                new["metadata"]["managedFields"] = current["metadata"]["managedFields"]
+            else:
+                new["metadata"].pop("managedFields", None)
             if kind.namespaced:
                 new["metadata"]["namespace"] = current["metadata"]["namespace"]
             if kind.has_status:

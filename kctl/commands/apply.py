@@ -5,6 +5,9 @@ annotation holding what was applied. The next apply diffs three ways: what was
 applied last (original), what is applied now (modified) and what the server
 has (current), so fields set by others survive and fields removed from the
 manifest are removed. The diff is a strategic merge patch from server.patch.
+
+With --server-side the server does the merge: each object is sent whole as
+an apply patch, and the server keeps which manager owns which field.
 """
 
 from __future__ import annotations
@@ -24,6 +27,15 @@ from kctl.options import connection_options, filename_options, output_option, se
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 STRATEGIC = "application/strategic-merge-patch+json"
 MERGE = "application/merge-patch+json"
+APPLY = "application/apply-patch+yaml"
+# kubectl's manager name, so that kctl and kubectl applying the same
+# manifests take turns without conflicting with each other.
+FIELD_MANAGER = "kubectl"
+
+CONFLICT_HINT = (
+    "The fields above are owned by other managers. Rerun with --force-conflicts "
+    "to take them over, or leave them out of the manifest (or give them their "
+    "current values, to share them) to keep their managers.")
 
 EXAMPLES = """
 \b
@@ -31,6 +43,7 @@ Examples:
   kctl apply -f pod.yaml
   kctl apply -f ./manifests -R
   kctl apply -f deployment.yaml --dry-run=server -o yaml
+  kctl apply --server-side -f ./manifests -R
 """
 
 
@@ -39,9 +52,21 @@ Examples:
 @dry_run_option
 @validate_option
 @output_option("json|yaml|name")
+@click.option("--server-side", is_flag=True,
+              help="Let the server merge the configuration (server-side apply).")
+@click.option("--force-conflicts", is_flag=True,
+              help="With --server-side: take over fields other managers own.")
+@click.option("--field-manager", default=FIELD_MANAGER, show_default=True,
+              help="With --server-side: the manager the applied fields belong to.")
 @connection_options
-def apply(filenames, recursive, dry_run, validate, output):
+def apply(filenames, recursive, dry_run, validate, output, server_side,
+          force_conflicts, field_manager):
     """Apply a configuration to resources from files or stdin."""
+    if force_conflicts and not server_side:
+        raise CommandError("--force-conflicts only works with --server-side")
+    if server_side and dry_run == "client":
+        raise CommandError("--dry-run=client doesn't work with --server-side "
+                           "(did you mean --dry-run=server instead?)")
     s = session()
     failed = False
     for manifest in objects.read(filenames, recursive):
@@ -51,9 +76,42 @@ def apply(filenames, recursive, dry_run, validate, output):
             s.warn(f"error: {exc}")
             failed = True
             continue
-        failed |= not _apply_one(s, placed, dry_run, validate, output)
+        if server_side:
+            ok = _server_side(s, placed, dry_run, validate, output,
+                              field_manager, force_conflicts)
+        else:
+            ok = _apply_one(s, placed, dry_run, validate, output)
+        failed |= not ok
     if failed:
         raise AlreadyReported()
+
+
+def _server_side(s, placed: objects.Placed, dry_run: str, validate: str,
+                 output: str, manager: str, force: bool) -> bool:
+    from kctl.main import server_error_line
+
+    if placed.namespace:
+        placed.obj["metadata"]["namespace"] = placed.namespace
+    if not placed.name:
+        s.warn(f"error: error when retrieving current configuration of "
+               f"{placed.where()}: resource name may not be empty")
+        return False
+    query = write_query(dry_run, validate)
+    query["fieldManager"] = manager
+    if force:
+        query["force"] = "true"
+    try:
+        answer = s.client.request("PATCH", placed.path(), query, body=placed.obj,
+                                  content_type=APPLY).json()
+    except APIError as exc:
+        if exc.code == 409 and exc.reason == "Conflict" and not force:
+            s.warn(f"error: {exc}\n{CONFLICT_HINT}")
+        else:
+            s.warn(server_error_line(exc))
+        return False
+    print_result(s, output, answer, placed.resource.kind_name,
+                 "serverside-applied", dry_run)
+    return True
 
 
 def with_last_applied(obj: dict) -> dict:

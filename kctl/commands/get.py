@@ -43,12 +43,14 @@ Examples:
               help="Watch for changes without listing first.")
 @click.option("--ignore-not-found", is_flag=True,
               help="Print nothing for objects that do not exist.")
+@click.option("--show-managed-fields", is_flag=True,
+              help="Keep metadata.managedFields in -o json and -o yaml.")
 @click.option("--raw", default="", metavar="PATH",
               help="GET this path (with its query) and print the body as sent.")
 @connection_options
 def get(args, output, selector, field_selector, all_namespaces, no_headers,
         show_labels, label_columns, sort_by, chunk_size, watch, watch_only,
-        ignore_not_found, raw):
+        ignore_not_found, show_managed_fields, raw):
     """Display one or many resources."""
     if raw:
         return get_raw(session(), raw, args, output)
@@ -57,7 +59,7 @@ def get(args, output, selector, field_selector, all_namespaces, no_headers,
     run(session(), GetOptions(
         list(args), output, selector, field_selector, all_namespaces, no_headers,
         show_labels, list(label_columns), sort_by, chunk_size, watch, watch_only,
-        ignore_not_found))
+        ignore_not_found, show_managed_fields))
 
 
 def get_raw(s, target: str, args, output: str) -> None:

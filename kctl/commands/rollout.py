@@ -192,7 +192,7 @@ def history(args, revision):
         if revision:
             rs = by_revision.get(revision)
             if rs is None:
-                raise CommandError(f"unable to find the specified revision")
+                raise CommandError("unable to find the specified revision")
             s.out.write(f"{title} with revision #{revision}\n"
                         + _template_text(rs["spec"]["template"]) + "\n")
             continue

@@ -11,7 +11,7 @@ import yaml
 
 from server.errors import APIError
 from server.patch import (
-    APPLY_PATCH, JSON_PATCH, MERGE_PATCH, REJECTED, STRATEGIC_MERGE_PATCH,
+    JSON_PATCH, MERGE_PATCH, REJECTED, STRATEGIC_MERGE_PATCH,
     apply_patch, create_merge_patch, create_three_way_json_merge_patch,
     create_three_way_merge_patch, create_two_way_merge_patch, supports_strategic,
 )
@@ -74,14 +74,15 @@ ACCEPTED = ("the body of the request was in an unknown format - accepted media "
             "application/merge-patch+json")
 
 
+BUILT_IN = (ACCEPTED + ", application/strategic-merge-patch+json, "
+            "application/apply-patch+yaml")
+
+
 @pytest.mark.parametrize("kind, content_type, message", [
-    ("Pod", APPLY_PATCH,
-     ACCEPTED + ", application/strategic-merge-patch+json"),
-    ("Pod", "application/json", ACCEPTED + ", application/strategic-merge-patch+json"),
-    ("Pod", "", ACCEPTED + ", application/strategic-merge-patch+json"),
-    ("Widget", STRATEGIC_MERGE_PATCH, ACCEPTED),
-], ids=["apply-not-served", "plain-json", "no-content-type",
-        "strategic-on-custom-resource"])
+    ("Pod", "application/json", BUILT_IN),
+    ("Pod", "", BUILT_IN),
+    ("Widget", STRATEGIC_MERGE_PATCH, ACCEPTED + ", application/apply-patch+yaml"),
+], ids=["plain-json", "no-content-type", "strategic-on-custom-resource"])
 def test_unsupported_media_types(kind, content_type, message):
     error = failure(POD, b"{}", content_type, kind)
 
