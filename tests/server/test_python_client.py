@@ -122,3 +122,23 @@ def test_an_expired_resource_version_yields_410(start_server):
             pass
 
     assert raised.value.status == 410
+
+
+def test_server_side_apply_through_the_client(core, namespace):
+    body = {"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "applied"}, "data": {"a": "1"}}
+    apply = "application/apply-patch+yaml"
+
+    created = core.patch_namespaced_config_map(
+        "applied", namespace, body, field_manager="py", _content_type=apply)
+    body["data"] = {"a": "2"}
+    with pytest.raises(ApiException) as conflict:
+        core.patch_namespaced_config_map("applied", namespace, body,
+                                         field_manager="other",
+                                         _content_type=apply)
+
+    assert created.data == {"a": "1"}
+    assert [(m.manager, m.operation) for m in created.metadata.managed_fields] == [
+        ("py", "Apply")]
+    assert conflict.value.status == 409
+    assert core.read_namespaced_config_map("applied", namespace).data == {"a": "1"}
