@@ -18,7 +18,7 @@ from server.errors import (APIError, BadRequest, InternalError, MethodNotAllowed
                            NotFound)
 from server.registry import RegistryOptions, default_registry
 from server.resources import Resources
-from server.request import API
+from server.request import API, YAML, wants_yaml
 from server.store import open_store
 from server.store.sqlite import ensure_data_dir
 
@@ -140,6 +140,23 @@ def _status_response(error: APIError) -> web.Response:
 
 
 @web.middleware
+async def yaml_answers(request: web.Request, handler) -> web.StreamResponse:
+    """A JSON answer re-encoded as YAML for a client that asks for YAML, as
+    kube-apiserver's serializer writes it (sorted keys, go-yaml quoting).
+    Watch streams stay JSON."""
+    response = await handler(request)
+    if (type(response) is web.Response
+            and response.content_type == "application/json"
+            and response.body and wants_yaml(request)):
+        from kctl import yamlio
+
+        text = yamlio.dump(orjson.loads(response.body))
+        response.body = text.encode()
+        response.content_type = YAML
+    return response
+
+
+@web.middleware
 async def authenticate(request: web.Request, handler) -> web.StreamResponse:
     authenticator = request.app[API].authenticator
     if authenticator is not None and request.path not in PUBLIC_PATHS:
@@ -195,7 +212,7 @@ async def group_resources(request: web.Request) -> web.Response:
 
 
 def build_app(api: APIServer) -> web.Application:
-    app = web.Application(middlewares=[errors, authenticate, trace],
+    app = web.Application(middlewares=[yaml_answers, errors, authenticate, trace],
                           client_max_size=objects.MAX_BODY)
     app[API] = api
     add = app.router.add_route

@@ -22,6 +22,7 @@ from server.request import (
     check_acceptable,
     parse_path,
     query_bool,
+    wants_yaml,
     query_int,
     wants_table,
 )
@@ -57,7 +58,8 @@ STREAMED_BODY = 256 * 1024
 
 async def respond_large(request: web.Request, body: bytes) -> web.StreamResponse:
     """As respond(), for a body that may be large (lists and tables)."""
-    if len(body) < STREAMED_BODY:
+    if len(body) < STREAMED_BODY or wants_yaml(request):
+        # YAML is written from the whole answer (server.app.yaml_answers).
         return respond(body)
     response = web.StreamResponse(headers={"Content-Type": JSON})
     response.content_length = len(body)

@@ -66,8 +66,10 @@ def wants_table(request: web.Request) -> bool:
                for part in accept.split(","))
 
 
-# What a client must accept for us to answer: JSON, under any of its names.
-_ANSWERABLE = {"application/json", "application/*", "*/*"}
+YAML = "application/yaml"
+# What a client must accept for us to answer: JSON, under any of its names,
+# or YAML.
+_ANSWERABLE = {"application/json", "application/*", "*/*", YAML}
 
 
 def check_acceptable(request: web.Request) -> None:
@@ -78,10 +80,23 @@ def check_acceptable(request: web.Request) -> None:
         return
     types = {p.split(";")[0].strip().lower() for p in accept.split(",")}
     if not types & _ANSWERABLE:
-        # TODO: kube-apiserver also answers application/yaml; we answer JSON
-        # only, so a client that accepts YAML alone is refused here.
         raise NotAcceptable("only the following media types are accepted: "
-                            "application/json")
+                            "application/json, application/yaml")
+
+
+def wants_yaml(request: web.Request) -> bool:
+    """Whether the client prefers YAML: it names application/yaml before
+    any type we would answer JSON for (q-values are not weighed)."""
+    accept = request.headers.get("Accept", "")
+    if "yaml" not in accept:
+        return False
+    for part in accept.split(","):
+        media = part.split(";")[0].strip().lower()
+        if media == YAML:
+            return True
+        if media in _ANSWERABLE:
+            return False
+    return False
 
 
 def query_int(request: web.Request, name: str) -> int | None:
