@@ -16,7 +16,23 @@ Examples:
   kctl create -f ./manifests -R
   cat pod.json | kctl create -f -
   kctl create -f pod.yaml --dry-run=server -o yaml
+  kctl create namespace dev
+  kctl create configmap settings --from-literal=level=debug
+  kctl create deployment web --image=nginx:1.25 --replicas=3
 """
+
+
+class CreateGroup(click.Group):
+    """``create -f`` itself, or ``create KIND NAME`` built from flags
+    (kctl.commands.imperative, imported only when named)."""
+
+    def list_commands(self, ctx):
+        return ["configmap", "deployment", "namespace", "secret", "service"]
+
+    def get_command(self, ctx, name):
+        from kctl.commands.imperative import SUBCOMMANDS
+
+        return SUBCOMMANDS.get(name)
 
 
 def dry_run_option(func):
@@ -66,14 +82,17 @@ def print_result(s, output: str, obj: dict, kind_name: str, verb: str,
         s.print(f"{printers.name_of(obj, kind_name)} {verb}{suffix(dry_run)}")
 
 
-@click.command(epilog=EXAMPLES)
+@click.group(cls=CreateGroup, epilog=EXAMPLES, invoke_without_command=True)
 @filename_options
 @dry_run_option
 @validate_option
 @output_option("json|yaml|name")
 @connection_options
-def create(filenames, recursive, dry_run, validate, output):
-    """Create resources from files or stdin."""
+@click.pass_context
+def create(ctx, filenames, recursive, dry_run, validate, output):
+    """Create resources from files or stdin, or one object from flags."""
+    if ctx.invoked_subcommand is not None:
+        return
     s = session()
     if output not in ("", "json", "yaml", "name"):
         raise UsageError(f'unable to match a printer suitable for the output '
