@@ -166,13 +166,13 @@ def _apply_one(s, placed: objects.Placed, dry_run: str, validate: str,
     return True
 
 
-def _patch(s, placed, modified, current, dry_run, query):
+def _patch(s, placed, modified, current, dry_run, query, quiet=False):
     from server import patch as patches
 
     annotations = (current.get("metadata") or {}).get("annotations") or {}
     original = json.loads(annotations[LAST_APPLIED]) \
         if LAST_APPLIED in annotations else None
-    if original is None:
+    if original is None and not quiet:
         s.warn(f"Warning: resource {placed.resource.name}/{placed.name} is missing "
                f"the {LAST_APPLIED} annotation which is required by kctl apply. "
                f"The missing annotation will be patched automatically.")
