@@ -63,6 +63,9 @@ def check_running(pod: dict, container: str) -> None:
 
 def _container_not_found(container: str) -> APIError:
     # kube-apiserver turns the kubelet's failed upgrade into an InternalError.
+    # Since 1.30 it sends that on the error stream after upgrading (kubectl
+    # prints "error: Internal error occurred: ..."); refused here before the
+    # upgrade, kubectl prints it as "Error from server (InternalError): ...".
     message = f'unable to upgrade connection: container not found ("{container}")'
     return APIError(f"Internal error occurred: {message}",
                     details={"causes": [{"message": message}]})
