@@ -1,4 +1,5 @@
-"""The agent's HTTP endpoint: container logs as the kubelet serves them, and /healthz.
+"""The agent's HTTP endpoint: container logs as the kubelet serves them, exec
+(see :mod:`node.exec`) and /healthz.
 
 ``GET /containerLogs/{namespace}/{pod}/{container}`` takes the query of a
 PodLogOptions (follow, previous, timestamps, tailLines, sinceSeconds,
@@ -19,6 +20,7 @@ from typing import Callable, Iterator
 
 from aiohttp import web
 
+from node.exec import serve_exec
 from node.pods import LogUnavailable, PodWorker
 from node.runtime.logfile import LogFile, Record, parse_record, parse_rfc3339, \
     run_files
@@ -217,8 +219,12 @@ def make_app(find: Callable[[str, str], PodWorker | None]) -> web.Application:
     async def healthz(_: web.Request) -> web.Response:
         return web.Response(text="ok")
 
+    async def exec_in_container(request: web.Request) -> web.StreamResponse:
+        return await serve_exec(request, find)
+
     app = web.Application()
     app.router.add_get("/containerLogs/{namespace}/{pod}/{container}", container_logs)
+    app.router.add_get("/exec/{namespace}/{pod}/{container}", exec_in_container)
     app.router.add_get("/healthz", healthz)
     return app
 

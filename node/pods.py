@@ -76,10 +76,15 @@ class Run:
     probes: ContainerProbes
     watcher: asyncio.Task | None = None
     env: dict = field(default_factory=dict)
+    cwd: str = ""
 
 
 class LogUnavailable(Exception):
     """No log for this request; the message is the kubelet's."""
+
+
+class ExecUnavailable(Exception):
+    """No command can run in this container now; the message is the kubelet's."""
 
 
 class PodWorker:
@@ -307,7 +312,7 @@ class PodWorker:
         probes = ContainerProbes(
             spec, env, cwd, self.ctx.http, on_change=self.wake.set,
             on_event=lambda m: self._event(spec, "Warning", "Unhealthy", m))
-        run = Run(process, logfile, readers, probes, env=env)
+        run = Run(process, logfile, readers, probes, env=env, cwd=cwd)
         run.watcher = asyncio.create_task(self._watch_exit(process))
         self.runs[name] = run
         probes.start()
@@ -528,6 +533,16 @@ class PodWorker:
         live = run.logfile if run and record.container_id == container_id else None
         log_dir = self.ctx.store.log_dir(self.namespace, self.name, self.uid, container)
         return log_dir, index, live
+
+    # -- exec -----------------------------------------------------------------------
+
+    def exec_target(self, container: str) -> tuple[dict, str]:
+        """The environment and working directory a command run in a container
+        gets: those its running process was started with."""
+        run = self.runs.get(container)
+        if run is None or run.process.exited.is_set():
+            raise ExecUnavailable(f'container not found ("{container}")')
+        return run.env, run.cwd
 
     # -- helpers ----------------------------------------------------------------------
 

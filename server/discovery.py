@@ -21,6 +21,7 @@ SUBRESOURCES = {
     "status": (["get", "patch", "update"], None, None, None),
     "binding": (["create"], "Binding", None, None),
     "log": (["get"], "Pod", None, None),
+    "exec": (["create", "get"], "PodExecOptions", None, None),
     "scale": (["get", "patch", "update"], "Scale", "autoscaling", "v1"),
     "eviction": (["create"], "Eviction", "policy", "v1"),
     "finalize": (["update"], None, None, None),

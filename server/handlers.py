@@ -120,8 +120,13 @@ def _route(method: str, info: RequestInfo, request: web.Request) -> Callable:
         from server.logs import pod_log
 
         return pod_log
-    if sub in ("binding", "log", "eviction") or (sub and method in ("POST",
-                                                                    "DELETE")):
+    if sub == "exec" and method in ("GET", "POST"):
+        # kubectl's WebSocket upgrade is a GET; its SPDY fallback a POST.
+        from server.exec import pod_exec
+
+        return pod_exec
+    if sub in ("binding", "log", "eviction", "exec") or (
+            sub and method in ("POST", "DELETE")):
         handler = None
     elif sub == "finalize" and method != "PUT":
         handler = None

@@ -8,15 +8,14 @@ import re
 import aiohttp
 from aiohttp import web
 
-from server.errors import (APIError, BadRequest, FieldError, Invalid, NotFound,
-                           ServiceUnavailable)
+from server.errors import APIError, BadRequest, FieldError, Invalid, \
+    ServiceUnavailable
+from server.kubelet import node_endpoint, pick_container
 from server.request import API, RequestInfo
 
 # Query parameters of a log request the kubelet understands.
 LOG_PARAMETERS = ("follow", "tailLines", "previous", "timestamps", "sinceSeconds",
                   "sinceTime", "limitBytes")
-# Where a node agent says its endpoint listens, when not on its InternalIP.
-KUBELET_HOST_ANNOTATION = "kctl.dev/kubelet-host"
 _BOOLS = {"1": True, "t": True, "T": True, "true": True, "TRUE": True,
           "True": True, "0": False, "f": False, "F": False, "false": False,
           "FALSE": False, "False": False}
@@ -64,48 +63,15 @@ def _log_option_errors(numbers: dict, since_time: bool) -> list[FieldError]:
     return errors
 
 
-def _container(pod: dict, name: str, requested: str) -> str:
-    spec = pod.get("spec", {})
-    containers = [c["name"] for c in spec.get("containers", [])]
-    others = [c["name"] for c in spec.get("initContainers", [])]
-    if not requested:
-        if len(containers) == 1:
-            return containers[0]
-        raise BadRequest(f"a container name must be specified for pod {name}, "
-                         f"choose one of: [{' '.join(containers)}]")
-    if requested not in containers + others:
-        raise BadRequest(f"container {requested} is not valid for pod {name}")
-    return requested
-
-
-def _endpoint(api, node_name: str) -> str:
-    nodes = api.registry.get("", "v1", "nodes")
-    try:
-        node = api.resources.entry(nodes, "", node_name).object()
-    except NotFound:
-        raise ServiceUnavailable(f'node "{node_name}" of this pod is not registered')
-    status = node.get("status", {})
-    port = status.get("daemonEndpoints", {}).get("kubeletEndpoint", {}).get("Port")
-    host = node["metadata"].get("annotations", {}).get(KUBELET_HOST_ANNOTATION)
-    if host is None:
-        host = next((a["address"] for a in status.get("addresses", [])
-                     if a.get("type") == "InternalIP"), None)
-    if not port or not host:
-        raise ServiceUnavailable(f'node "{node_name}" does not serve container logs')
-    if ":" in host:
-        host = f"[{host}]"
-    return f"http://{host}:{port}"
-
-
 async def pod_log(request: web.Request, info: RequestInfo) -> web.StreamResponse:
     api = request.app[API]
     pod = api.resources.entry(info.kind, info.namespace, info.name).object()
     check_log_options(request.query, info.name)
-    container = _container(pod, info.name, request.query.get("container", ""))
+    container = pick_container(pod, info.name, request.query.get("container", ""))
     node_name = pod.get("spec", {}).get("nodeName")
     if not node_name:
         raise BadRequest(f"pod {info.name} does not have a host assigned")
-    url = (f"{_endpoint(api, node_name)}/containerLogs/{info.namespace}/"
+    url = (f"{node_endpoint(api, node_name)}/containerLogs/{info.namespace}/"
            f"{info.name}/{container}")
     query = {k: v for k, v in request.query.items() if k in LOG_PARAMETERS}
     return await _proxy(request, url, query, node_name)

@@ -53,7 +53,14 @@ _QUERY = {
     "propagationPolicy": ("string",
                           "Whether and how dependents are deleted: Orphan, "
                           "Background or Foreground."),
-    "container": ("string", "The container whose log to read."),
+    "container": ("string",
+                  "The container whose log to read, or to run the command in."),
+    "command": ("string", "The command to run and its arguments, one per "
+                "parameter, as an argv array (no shell)."),
+    "stdin": ("boolean", "Send the caller's input to the command."),
+    "stdout": ("boolean", "Return the command's standard output."),
+    "stderr": ("boolean", "Return the command's standard error."),
+    "tty": ("boolean", "Run the command on a terminal."),
     "follow": ("boolean", "Stream the log as it grows."),
     "insecureSkipTLSVerifyBackend": (
         "boolean", "Do not verify the node's certificate."),
@@ -74,6 +81,7 @@ _DELETE = ["dryRun", "gracePeriodSeconds",
            "orphanDependents", "propagationPolicy"]
 _DELETE_COLLECTION = _DELETE + [p for p in _LIST
                                 if p not in ("allowWatchBookmarks", "watch")]
+_EXEC = ["command", "container", "stderr", "stdin", "stdout", "tty"]
 _LOG = ["container", "follow", "insecureSkipTLSVerifyBackend", "limitBytes",
         "previous", "sinceSeconds", "tailLines", "timestamps"]
 
@@ -226,6 +234,14 @@ def _subresource_ops(kind: Kind, gvk, sub: str) -> list[_Operation]:
         return [_Operation("get", "get", kind,
                            f"read log of the specified {kind.kind}", gvk, _LOG,
                            {"200": None}, suffix=title)]
+    if sub == "exec":
+        # kube-apiserver's connect operations: a GET (the WebSocket upgrade)
+        # and a POST (SPDY), both of PodExecOptions.
+        options = ("", "v1", "PodExecOptions")
+        return [_Operation("connect", verb, kind,
+                           f"connect {verb.upper()} requests to exec of {kind.kind}",
+                           options, _EXEC, {"200": None}, suffix=title)
+                for verb in ("get", "post")]
     # TODO: pods/eviction is served but has no path here: the policy/v1
     # Eviction schema is not written yet (kubectl drain does not read it).
     return []
@@ -233,7 +249,7 @@ def _subresource_ops(kind: Kind, gvk, sub: str) -> list[_Operation]:
 
 # Rendering an operation.
 
-_VERB_WORDS = {"post": "create", "put": "replace", "get": "read",
+_VERB_WORDS = {"connect": "connect", "post": "create", "put": "replace", "get": "read",
                "list": "list", "patch": "patch", "delete": "delete",
                "deletecollection": "delete"}
 
@@ -246,6 +262,8 @@ def _operation_id(op: _Operation) -> str:
     collection = ""
     if suffix == "Collection":
         collection, suffix = "Collection", ""
+    if op.action == "connect":
+        collection = op.verb.capitalize()  # connectCoreV1PostNamespacedPodExec
     return (f"{_VERB_WORDS[op.action]}{group.capitalize()}"
             f"{op.kind.version.capitalize()}{collection}{scope}{op.kind.kind}"
             f"{suffix}")
@@ -272,8 +290,8 @@ def _render(op: _Operation, kind: Kind, url: str, v3: bool,
     rendered["responses"] = _responses(op, v3, names)
     if not v3:
         rendered["consumes"] = _PATCH_TYPES if op.action == "patch" else ["*/*"]
-        rendered["produces"] = _RESPONSE_TYPES + (
-            _WATCH_TYPES if op.watch else [])
+        rendered["produces"] = ["*/*"] if op.action == "connect" else (
+            _RESPONSE_TYPES + (_WATCH_TYPES if op.watch else []))
         rendered["schemes"] = ["https"]
     rendered["x-kubernetes-action"] = op.action
     rendered["x-kubernetes-group-version-kind"] = {

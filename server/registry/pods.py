@@ -92,7 +92,7 @@ class PodKind(Kind):
     singular = "pod"
     short_names = ("po",)
     categories = ("all",)
-    subresources = ("status", "binding", "log", "eviction")
+    subresources = ("status", "binding", "log", "exec", "eviction")
     # Pods have no generation in Kubernetes 1.32, whose API this serves; 1.33
     # began to set one (KEP 5067).
     has_generation = False

@@ -13,7 +13,7 @@ from server.registry import Kind, Registry
 SERVED = [
     ("", "Namespace", "namespaces", False, ("status", "finalize")),
     ("", "Node", "nodes", False, ("status",)),
-    ("", "Pod", "pods", True, ("status", "binding", "log", "eviction")),
+    ("", "Pod", "pods", True, ("status", "binding", "log", "exec", "eviction")),
     ("", "Service", "services", True, ("status",)),
     ("", "Endpoints", "endpoints", True, ()),
     ("", "ReplicationController", "replicationcontrollers", True,
