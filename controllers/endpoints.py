@@ -8,6 +8,11 @@ targetRef to its pod and its nodeName. Every service port is resolved against
 each pod (a named targetPort is the container port of that name), and pods
 resolving to the same ports share a subset. A Service without a selector is
 left alone: its Endpoints are someone else's to write.
+
+The same sync keeps the Service's EndpointSlices, as kube's endpointslice
+controller does (controllers.endpointslices): kubectl 1.32 and later read a
+Service's endpoints from those. They are owned by the Service, and go with
+it through the garbage collector.
 """
 
 from __future__ import annotations
@@ -15,7 +20,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from controllers import endpointslices
 from controllers.client import APIError, NotFound
+from controllers.endpointslices import target_port
 from controllers.informer import Informer, object_key, split_key
 from controllers.replicapods import is_ready
 from controllers.workqueue import WorkQueue, process
@@ -23,6 +30,8 @@ from controllers.workqueue import WorkQueue, process
 log = logging.getLogger("controllers.endpoints")
 
 WORKERS = 5
+SLICES = "/apis/discovery.k8s.io/v1/endpointslices"
+SLICES_IN = "/apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices"
 HEADLESS_LABEL = "service.kubernetes.io/headless"
 
 
@@ -38,6 +47,9 @@ class EndpointsController:
         self.services = Informer(client, "/api/v1/services")
         self.pods = Informer(client, "/api/v1/pods")
         self.endpoints = Informer(client, "/api/v1/endpoints")
+        self.slices = Informer(client, SLICES, params={
+            "labelSelector": f"{endpointslices.MANAGED_BY_LABEL}="
+                             f"{endpointslices.MANAGED_BY}"})
         self.services.add_handlers(self._enqueue, lambda old, new: self._enqueue(new),
                                    self._enqueue)
         self.pods.add_handlers(self._pod_changed,
@@ -46,7 +58,9 @@ class EndpointsController:
         # Endpoints removed or edited by hand are put back.
         self.endpoints.add_handlers(None, lambda old, new: self._enqueue(new),
                                     self._enqueue)
-        informers = (self.services, self.pods, self.endpoints)
+        self.slices.add_handlers(None, lambda old, new: self._slice_changed(new),
+                                 self._slice_changed)
+        informers = (self.services, self.pods, self.endpoints, self.slices)
         tasks = [asyncio.create_task(i.run(stop)) for i in informers]
         await asyncio.gather(*(i.wait_synced() for i in informers))
         await process(self.queue, self.sync, stop, WORKERS, self.name)
@@ -54,6 +68,12 @@ class EndpointsController:
 
     def _enqueue(self, obj: dict) -> None:
         self.queue.add(object_key(obj))
+
+    def _slice_changed(self, endpoint_slice: dict) -> None:
+        meta = endpoint_slice["metadata"]
+        service = (meta.get("labels") or {}).get(endpointslices.SERVICE_NAME_LABEL)
+        if service:
+            self.queue.add(f"{meta.get('namespace', '')}/{service}")
 
     def _pod_changed(self, pod: dict, old: dict | None = None) -> None:
         meta = pod["metadata"]
@@ -78,6 +98,33 @@ class EndpointsController:
                 if _selects(selector, p["metadata"].get("labels") or {})]
         wanted = endpoints_for(service, pods)
         await self._write(self.endpoints.get_key(key), wanted)
+        await self._write_slices(service, pods)
+
+    async def _write_slices(self, service: dict, pods: list[dict]) -> None:
+        if service["spec"].get("type") == "ExternalName":
+            return  # kube's controller gives these no slices (issue 105986)
+        namespace, name = split_key(object_key(service))
+        path = SLICES_IN.format(namespace=namespace)
+        # Listed from the server, not the informer: a slice just created may
+        # not be in its cache yet, and would be made twice.
+        listed = await self.client.get(path, params={"labelSelector": (
+            f"{endpointslices.SERVICE_NAME_LABEL}={name},"
+            f"{endpointslices.MANAGED_BY_LABEL}={endpointslices.MANAGED_BY}")})
+        todo = endpointslices.plan(service, pods, listed.get("items") or [])
+        try:
+            for body in todo.create:
+                await self.client.create(path, body)
+            for body in todo.update:
+                await self.client.replace(f"{path}/{body['metadata']['name']}", body)
+        except APIError as err:
+            if err.code == 403:  # the namespace is being terminated
+                return
+            raise
+        for body in todo.delete:
+            try:
+                await self.client.delete(f"{path}/{body['metadata']['name']}")
+            except NotFound:
+                pass
 
     async def _write(self, current: dict | None, wanted: dict) -> None:
         meta = wanted["metadata"]
@@ -169,7 +216,7 @@ def _port_sets(spec: dict, pod: dict) -> list[list[dict]]:
     # hash of each port object (SortSubsets), an order not worth copying.
     ports = []
     for service_port in spec.get("ports") or []:
-        number = _target_port(service_port, pod)
+        number = target_port(service_port, pod)
         if number is None:
             log.debug("pod %s has no port %s", object_key(pod),
                       service_port.get("targetPort"))
@@ -183,19 +230,3 @@ def _port_sets(spec: dict, pod: dict) -> list[list[dict]]:
     if spec.get("ports") and not ports:
         return []
     return [ports]
-
-
-def _target_port(service_port: dict, pod: dict) -> int | None:
-    """kube's podutil.FindPort: a number as is, a name looked up among the
-    pod's container ports of the same protocol."""
-    target = service_port.get("targetPort", service_port.get("port"))
-    if isinstance(target, int):
-        return target
-    if isinstance(target, str) and target.isdigit():
-        return int(target)
-    protocol = service_port.get("protocol", "TCP")
-    for container in (pod.get("spec") or {}).get("containers") or []:
-        for port in container.get("ports") or []:
-            if port.get("name") == target and port.get("protocol", "TCP") == protocol:
-                return port.get("containerPort")
-    return None

@@ -66,6 +66,7 @@ RESOURCES = (
     Resource("apps/v1", "Deployment", "deployments"),
     Resource("apps/v1", "ReplicaSet", "replicasets"),
     Resource("coordination.k8s.io/v1", "Lease", "leases"),
+    Resource("discovery.k8s.io/v1", "EndpointSlice", "endpointslices"),
 )
 _BY_KIND = {(r.api_version.split("/")[0] if "/" in r.api_version else "", r.kind): r
             for r in RESOURCES}

@@ -1,6 +1,7 @@
 """What the server keeps in every cluster from its first start, as
 kube-apiserver's bootstrap controllers do: the system namespaces, and the
-``kubernetes`` Service in ``default`` with its Endpoints naming this server.
+``kubernetes`` Service in ``default`` with its Endpoints and EndpointSlice
+naming this server.
 https://kubernetes.io/docs/tasks/run-application/access-api-from-pod/
 """
 
@@ -23,8 +24,11 @@ INTERVAL = 10.0
 # The port the kubernetes service serves, whatever port the server listens on.
 PUBLIC_PORT = 443
 LABELS = {"component": "apiserver", "provider": "kubernetes"}
-# Endpoints the API server writes are not mirrored to EndpointSlices.
+# Endpoints the API server writes are not mirrored to EndpointSlices: it
+# writes its slice itself, with only the service-name label (kube's
+# reconcilers.EndpointsAdapter), no managed-by and no owner.
 SKIP_MIRROR = {"endpointslice.kubernetes.io/skip-mirror": "true"}
+SLICE_LABELS = {"kubernetes.io/service-name": "kubernetes"}
 
 
 async def ensure_system_namespaces(resources: Resources) -> None:
@@ -38,19 +42,22 @@ async def ensure_system_namespaces(resources: Resources) -> None:
 
 async def ensure_kubernetes_service(resources: Resources, address: str,
                                     port: int) -> None:
-    """Create the Service and Endpoints, or bring their port and address up
-    to date (a restart may listen elsewhere). A failure is logged, not
-    raised: kube-apiserver serves without them too and says so."""
+    """Create the Service, Endpoints and EndpointSlice, or bring their port
+    and address up to date (a restart may listen elsewhere). A failure is
+    logged, not raised: kube-apiserver serves without them too and says so."""
     try:
         await _ensure_service(resources, port)
-        await _ensure_endpoints(resources, advertise_ip(address), port)
+        ip = advertise_ip(address)
+        await _ensure_endpoints(resources, ip, port)
+        await _ensure_endpoint_slice(resources, ip, port)
     except APIError as error:
         log.error("cannot keep the kubernetes service: %s", error.message)
 
 
 async def keep_kubernetes_service(resources: Resources, address: str, port: int,
                                   interval: float = INTERVAL) -> None:
-    """Make the Service and Endpoints again whenever they go missing."""
+    """Make the Service, Endpoints and EndpointSlice again whenever they go
+    missing."""
     while True:
         await asyncio.sleep(interval)
         await ensure_kubernetes_service(resources, address, port)
@@ -89,6 +96,36 @@ async def _ensure_endpoints(resources: Resources, ip: str, port: int) -> None:
     current = resources.entry(kind, namespace, name).object()
     if current.get("subsets") != subsets:
         current["subsets"] = subsets
+        await resources.update(kind, namespace, name, current)
+
+
+async def _ensure_endpoint_slice(resources: Resources, ip: str, port: int) -> None:
+    kind = resources.registry.get("discovery.k8s.io", "v1", "endpointslices")
+    namespace, name = KUBERNETES_SERVICE
+    # kube picks the type by the service IP's family; ours is IPv4 whatever
+    # the server listens on, so the address decides, and an IPv6 one stays
+    # valid.
+    wanted = {
+        "metadata": {"labels": SLICE_LABELS},
+        "addressType": "IPv6" if ":" in ip else "IPv4",
+        "endpoints": [{"addresses": [ip], "conditions": {"ready": True}}],
+        "ports": [{"name": "https", "port": port, "protocol": "TCP"}],
+    }
+    if not _exists(resources, kind, namespace, name):
+        obj = {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+               **wanted, "metadata": {"name": name, "labels": SLICE_LABELS}}
+        await resources.create(kind, namespace, obj)
+        return
+    current = resources.entry(kind, namespace, name).object()
+    if current.get("addressType") != wanted["addressType"]:
+        # The type is immutable: a slice of the other family goes.
+        await resources.delete(kind, namespace, name, {})
+        await _ensure_endpoint_slice(resources, ip, port)
+        return
+    if any(current.get(key) != wanted[key] for key in ("endpoints", "ports")) or (
+            current["metadata"].get("labels") != SLICE_LABELS):
+        current.update(endpoints=wanted["endpoints"], ports=wanted["ports"])
+        current["metadata"]["labels"] = SLICE_LABELS
         await resources.update(kind, namespace, name, current)
 
 

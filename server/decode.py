@@ -269,7 +269,7 @@ class _Walker:
             item = value[key]
             if item is None:
                 continue
-            item = self.value(item, f.type, f, schema.name, path + (key,))
+            item = self.value(item, f.type, f, schema.type_name, path + (key,))
             if f.omitempty and not f.ptr and _is_zero(item):
                 continue
             out[key] = item

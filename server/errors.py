@@ -38,7 +38,7 @@ class FieldError:
         """The error without its field path, as field.Error.ErrorBody writes it."""
         text = self.type
         if self.type in ("Invalid value", "Unsupported value", "Duplicate value",
-                         "Not found"):
+                         "Not found", "Too many"):
             text += f": {_go_value(self.value)}"
         if self.detail:
             text += f": {self.detail}"

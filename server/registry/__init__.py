@@ -38,7 +38,8 @@ class Registry:
 
 
 def default_registry(options: RegistryOptions | None = None) -> Registry:
-    from server.registry import apps, cluster, config, coordination, events, pods
+    from server.registry import apps, cluster, config, coordination, discovery
+    from server.registry import events, pods
     from server.registry import serviceaccounts, services, workloads
 
     options = options or RegistryOptions()
@@ -54,6 +55,7 @@ def default_registry(options: RegistryOptions | None = None) -> Registry:
         config.SecretKind(),
         serviceaccounts.ServiceAccountKind(),
         coordination.LeaseKind(),
+        discovery.EndpointSliceKind(),
         *apps.kinds(),
     ])
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field as dataclass_field
 CORE = "k8s.io.api.core.v1"
 APPS = "k8s.io.api.apps.v1"
 COORDINATION = "k8s.io.api.coordination.v1"
+DISCOVERY = "k8s.io.api.discovery.v1"
 META = "k8s.io.apimachinery.pkg.apis.meta.v1"
 RESOURCE = "k8s.io.apimachinery.pkg.api.resource"
 INTSTR = "k8s.io.apimachinery.pkg.util.intstr"
@@ -42,7 +43,10 @@ class Type:
 
     def _container_go_name(self) -> str:
         if self.kind == "ref":
-            return f"v1.{self.ref}"
+            from server.schema import SCHEMAS
+
+            schema = SCHEMAS.get(self.ref)
+            return f"v1.{schema.type_name if schema else self.ref}"
         if self.kind == "list":
             return f"[]{self.item.go_name()}"
         return f"map[string]{self.item.go_name()}"
@@ -139,6 +143,9 @@ class ObjectSchema:
     fields: tuple[Field, ...]
     description: str = ""
     gvk: tuple[str, str, str] | None = None
+    # The Go type's name where two packages share one (core/v1 and
+    # discovery/v1 both have an EndpointPort): ``name`` is then our key.
+    go_name: str = ""
     # The fields as JSON has them: inline structs flattened. Set by resolve().
     json_fields: dict[str, Field] = dataclass_field(default_factory=dict)
 
@@ -148,10 +155,15 @@ class ObjectSchema:
             raise ValueError(f"{self.name}: duplicate protobuf field numbers")
 
     @property
+    def type_name(self) -> str:
+        """The Go type's name, as Kubernetes' errors and OpenAPI have it."""
+        return self.go_name or self.name
+
+    @property
     def definition_name(self) -> str:
         """The OpenAPI definition name: io.k8s.api.core.v1.Pod."""
         first, second, rest = self.package.split(".", 2)
-        return f"{second}.{first}.{rest}.{self.name}"
+        return f"{second}.{first}.{rest}.{self.type_name}"
 
     @property
     def required(self) -> list[str]:
@@ -179,8 +191,9 @@ def _refs(type_: Type) -> list[str]:
 
 
 def obj(name: str, package: str, description: str, *fields: Field,
-        gvk: tuple[str, str, str] | None = None) -> ObjectSchema:
-    return ObjectSchema(name, package, tuple(fields), description, gvk)
+        gvk: tuple[str, str, str] | None = None,
+        go_name: str = "") -> ObjectSchema:
+    return ObjectSchema(name, package, tuple(fields), description, gvk, go_name)
 
 
 def list_schema(package: str, kind: str, group: str, version: str,

@@ -23,6 +23,7 @@ SERVED = [
     ("", "Secret", "secrets", True, ()),
     ("", "ServiceAccount", "serviceaccounts", True, ()),
     ("coordination.k8s.io", "Lease", "leases", True, ()),
+    ("discovery.k8s.io", "EndpointSlice", "endpointslices", True, ()),
     ("apps", "Deployment", "deployments", True, ("status", "scale")),
     ("apps", "ReplicaSet", "replicasets", True, ("status", "scale")),
 ]

@@ -9,7 +9,8 @@ from server import openapi
 from tests.server.kubectl_recorder import Recorder
 from tests.server.openapi_kinds import SERVED, served_registry
 
-GROUP_VERSIONS = [("", "v1"), ("apps", "v1"), ("coordination.k8s.io", "v1")]
+GROUP_VERSIONS = [("", "v1"), ("apps", "v1"), ("coordination.k8s.io", "v1"),
+                  ("discovery.k8s.io", "v1")]
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +26,8 @@ def test_index_lists_every_group_version(registry):
     index = openapi.openapi_v3_index(registry)
 
     assert sorted(index["paths"]) == ["api/v1", "apis/apps/v1",
-                                      "apis/coordination.k8s.io/v1"]
+                                      "apis/coordination.k8s.io/v1",
+                                      "apis/discovery.k8s.io/v1"]
     url = index["paths"]["apis/apps/v1"]["serverRelativeURL"]
     assert url.startswith("/openapi/v3/apis/apps/v1?hash=")
     assert len(url.split("hash=")[1]) == 128
@@ -39,7 +41,7 @@ def test_index_hash_is_stable_and_follows_the_document(registry):
 
 
 @pytest.mark.parametrize("group,version", GROUP_VERSIONS,
-                         ids=["core", "apps", "coordination"])
+                         ids=["core", "apps", "coordination", "discovery"])
 def test_v3_documents_validate(registry, group, version):
     document = openapi.openapi_v3_document(registry, group, version)
 
