@@ -199,6 +199,94 @@ class KubectlLoader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader")
         """A key set twice in one mapping: the last value wins, as in go-yaml;
         the server's loader reports it."""
 
+    def construct_document(self, node):
+        check_aliasing(node)
+        return super().construct_document(node)
+
+
+class AliasingError(yaml.YAMLError):
+    def __init__(self, problem: str):
+        super().__init__(problem)
+        self.problem = problem
+        self.context = None
+        self.problem_mark = self.context_mark = None
+
+    def __str__(self) -> str:
+        return f"yaml: {self.problem}"
+
+
+def _allowed_alias_ratio(decoded: int) -> float:
+    # go-yaml v2's rule: the more nodes a document decodes to, the smaller
+    # the share of them that may come from aliases.
+    low, high = 400_000, 4_000_000
+    if decoded <= low:
+        return 0.99
+    if decoded >= high:
+        return 0.10
+    return 0.99 - 0.89 * (decoded - low) / (high - low)
+
+
+def check_aliasing(root: yaml.Node) -> None:
+    """Refuse a document whose aliases expand it out of all proportion (a
+    "billion laughs"), as go-yaml v2 does, before anything is built.
+
+    The composed graph shares each anchored node, so it stays small; what
+    decoding it would visit is counted on the graph: a node's first edge in
+    document order defines it, every later edge is an alias that expands it.
+    """
+    aliased: set[tuple[int, int]] = set()
+    seen: set[int] = set()
+    stack = [root]
+    seen.add(id(root))
+    while stack:
+        node = stack.pop()
+        for index, child in enumerate(_children(node)):
+            if id(child) in seen:
+                aliased.add((id(node), index))
+            else:
+                seen.add(id(child))
+                stack.append(child)
+    if not aliased:
+        return
+    memo: dict[int, tuple[int, int]] = {}
+    active: set[int] = set()
+
+    def counts(node) -> tuple[int, int]:
+        """(nodes decoded, of which inside an alias's expansion) for a
+        decode of ``node``: an alias counts itself, and everything its
+        anchored node expands to counts as aliased, as in go-yaml."""
+        key = id(node)
+        if key in memo:
+            return memo[key]
+        if key in active:
+            raise AliasingError("anchor value contains itself")
+        active.add(key)
+        decoded, in_aliases = 1, 0
+        for index, child in enumerate(_children(node)):
+            inner_decoded, inner_aliases = counts(child)
+            if (key, index) in aliased:
+                decoded += 1 + inner_decoded
+                in_aliases += inner_decoded
+            else:
+                decoded += inner_decoded
+                in_aliases += inner_aliases
+        active.discard(key)
+        memo[key] = (decoded, in_aliases)
+        return decoded, in_aliases
+
+    decoded, in_aliases = counts(root)
+    if in_aliases > 100 and decoded > 1000 and (
+            in_aliases / decoded > _allowed_alias_ratio(decoded)):
+        raise AliasingError("document contains excessive aliasing")
+
+
+def _children(node: yaml.Node) -> list:
+    if isinstance(node, yaml.SequenceNode):
+        return node.value
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
 
 def _construct_plain(loader, node):
     return _json_value(resolve_plain(node.value))

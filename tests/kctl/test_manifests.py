@@ -56,6 +56,18 @@ def test_bad_yaml_names_line_and_column_in_the_file_and_spares_the_rest():
                           "allowed in this context")
 
 
+def test_a_billion_laughs_document_is_refused_and_spares_the_rest():
+    from tests.server.test_bad_input import billion_laughs
+
+    text = billion_laughs(9).decode() + "---\n" + POD.format("c")
+
+    found = manifests.parse(text, "bomb.yaml")
+
+    assert names(found) == ["c"]
+    assert str(found[0].error) == ("error converting YAML to JSON: yaml: document "
+                                   "contains excessive aliasing")
+
+
 def test_missing_kind_is_reported_for_that_document():
     found = manifests.parse("apiVersion: v1\nmetadata:\n  name: a\n")
 

@@ -179,6 +179,43 @@ def test_a_body_nested_too_deeply_is_a_bad_request(api, stored, content_type,
     assert unchanged(api, stored)
 
 
+def billion_laughs(levels: int) -> bytes:
+    """A YAML document of a few hundred bytes whose aliases expand 9^levels."""
+    lines = ["apiVersion: v1", "kind: ConfigMap", "metadata: {name: bomb}",
+             'l0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for level in range(1, levels):
+        refs = ",".join([f"*l{level - 1}"] * 9)
+        lines.append(f"l{level}: &l{level} [{refs}]")
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.mark.parametrize("levels", [5, 9], ids=["small", "billion-laughs"])
+def test_yaml_aliases_that_explode_are_refused(api, stored, levels):
+    namespace, _ = stored
+
+    response = api.request("POST", api.path("configmaps", namespace),
+                           billion_laughs(levels), "application/yaml",
+                           params={"fieldValidation": "Ignore"})
+    health = api.request("GET", "/healthz")
+
+    assert status_of(response) == (
+        400, "BadRequest",
+        "error converting YAML to JSON: yaml: document contains excessive aliasing")
+    assert health.text == "ok"
+    assert unchanged(api, stored)
+
+
+def test_a_few_aliases_are_fine(api, namespace):
+    body = (b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: anchors\n"
+            b"  labels: &labels {app: web}\n  annotations: *labels\n")
+
+    response = api.request("POST", api.path("configmaps", namespace), body,
+                           "application/yaml")
+
+    assert response.status_code == 201
+    assert response.json()["metadata"]["annotations"] == {"app": "web"}
+
+
 def test_a_patch_nested_too_deeply_is_a_bad_request(api, stored):
     namespace, _ = stored
     patch = b'{"metadata": {"labels": {"a": "b"}}, "x": ' + b'{"a":' * 5000 + \
