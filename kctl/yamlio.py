@@ -160,6 +160,8 @@ def go_error(exc: yaml.YAMLError) -> str:
     go-yaml counts a scanner error's line from 1 and a parser error's from 0
     (decode.go, parser.fail), so kubectl names the line before a parser
     problem; a line 0 is left out."""
+    if isinstance(exc, AliasingError):
+        return str(exc)
     if not isinstance(exc, yaml.MarkedYAMLError):
         return f"yaml: {exc}"
     line = 0
