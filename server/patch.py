@@ -133,7 +133,7 @@ def _apply_json_patch(obj: dict, body: bytes) -> dict:
             f"{MAX_JSON_PATCH_OPERATIONS}, got {len(operations)}")
 
     try:
-        patched = jsonpatch.apply_patch(obj, operations)
+        patched = _apply_operations(obj, operations)
     except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException,
             KeyError, IndexError, TypeError, ValueError):
         raise APIError(REJECTED, code=422, reason="Invalid") from None
@@ -142,6 +142,29 @@ def _apply_json_patch(obj: dict, body: bytes) -> dict:
         # the patched document; this one only says it is not an object.
         raise APIError(REJECTED, code=422, reason="Invalid")
     return patched
+
+
+# How much "copy" operations of one patch may add, in encoded bytes: copies
+# of copies grow a document exponentially, a few of them past any memory.
+MAX_COPIED = 3 * 1024 * 1024
+
+
+def _apply_operations(obj: object, operations: list) -> object:
+    """The operations applied one by one (to ``obj``, a copy of the stored
+    object), the bytes they copy counted against MAX_COPIED."""
+    copied = 0
+    for operation in operations:
+        if operation.get("op") == "copy":
+            value = jsonpointer.resolve_pointer(obj, operation.get("from", ""))
+            copied += len(orjson.dumps(value))
+            if copied > MAX_COPIED:
+                # The json-patch library's own limit on copies, which kube
+                # relies on, words it so.
+                raise ValueError(f"Unable to copy, the accumulated size increase "
+                                 f"of copy is {copied}, exceeding the limit "
+                                 f"{MAX_COPIED}")
+        obj = jsonpatch.apply_patch(obj, [operation], in_place=True)
+    return obj
 
 
 def _check_operation(operation: object) -> None:

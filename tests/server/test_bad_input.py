@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.server.helpers import API, JSON_PATCH, configmap, pod, status_of
@@ -214,6 +216,20 @@ def test_a_few_aliases_are_fine(api, namespace):
 
     assert response.status_code == 201
     assert response.json()["metadata"]["annotations"] == {"app": "web"}
+
+
+def test_json_patch_copies_that_explode_are_refused(api, stored):
+    namespace, _ = stored
+    operations = [{"op": "add", "path": "/metadata/labels/z", "value": "x"},
+                  {"op": "add", "path": "/grow", "value": ["x" * 1000]}]
+    operations += [{"op": "copy", "from": "/grow", "path": "/grow/-"}] * 26
+
+    response = api.patch("pods", namespace, "keep", json.dumps(operations),
+                         "application/json-patch+json")
+
+    assert status_of(response)[:2] == (422, "Invalid")
+    assert api.request("GET", "/healthz").text == "ok"
+    assert unchanged(api, stored)
 
 
 def test_a_patch_nested_too_deeply_is_a_bad_request(api, stored):
