@@ -35,8 +35,12 @@ from server.store import (
 
 log = logging.getLogger(__name__)
 
-# How often a write is retried after losing a race with another writer.
+# How often a create with a generated name is tried, and an apply retried
+# after losing a race with another writer.
 MAX_ATTEMPTS = 16
+# How long an update without a resourceVersion precondition, or a delete,
+# keeps trying after losing races.
+RETRY_FOR = 60.0
 # Namespaces every cluster has from its first start.
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 # Namespaces that may not be deleted, as kube-apiserver refuses it.
@@ -319,7 +323,12 @@ class Resources:
         ``wanted`` is the client's resourceVersion precondition: with one, a
         lost race is the client's 409; without, we read again and retry.
         """
-        for _ in range(MAX_ATTEMPTS):
+        # As kube's GuaranteedUpdate: without a precondition, a lost race is
+        # tried again until it wins (every loss means another writer won),
+        # bounded in time rather than in tries so that a hot object does not
+        # turn concurrent patches into spurious 409s.
+        deadline = time.monotonic() + RETRY_FOR
+        while time.monotonic() < deadline:
             entry = self.entry(kind, namespace, name)
             if wanted is not None and wanted != str(entry.revision):
                 raise Conflict.stale(kind.resource, name, kind.group)
@@ -365,7 +374,8 @@ class Resources:
             raise Forbidden(f'namespaces "{name}" is forbidden: this namespace '
                             "may not be deleted",
                             details={"name": name, "kind": "namespaces"})
-        for _ in range(MAX_ATTEMPTS):
+        deadline = time.monotonic() + RETRY_FOR
+        while time.monotonic() < deadline:
             entry = self.entry(kind, namespace, name)
             obj = entry.object()
             _check_preconditions(kind, obj, options.get("preconditions") or {})

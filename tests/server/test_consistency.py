@@ -43,6 +43,31 @@ def test_concurrent_read_modify_write_loses_no_update(api_server, namespace):
     assert conflicts > 0  # the clients did race, and lost races were refused
 
 
+PATCHERS = 48
+PATCHES = 8
+
+
+def test_concurrent_patches_without_a_version_all_land(api_server, namespace):
+    """A patch that names no resourceVersion is retried by the server until it
+    wins its race, as kube-apiserver does: no client sees a 409."""
+    API(api_server.url).create("configmaps", namespace, configmap("hot"))
+    path = f"{api_server.url}/api/v1/namespaces/{namespace}/configmaps/hot"
+
+    def patch(client: int) -> list[int]:
+        session = requests.Session()
+        return [session.patch(
+            path, data=f'{{"data": {{"k{client}-{n}": "v"}}}}', timeout=60,
+            headers={"Content-Type": "application/merge-patch+json"}).status_code
+            for n in range(PATCHES)]
+
+    with ThreadPoolExecutor(PATCHERS) as pool:
+        codes = [code for codes in pool.map(patch, range(PATCHERS)) for code in codes]
+
+    assert codes == [200] * (PATCHERS * PATCHES)
+    final = API(api_server.url).get("configmaps", namespace, "hot").json()
+    assert len(final["data"]) == PATCHERS * PATCHES
+
+
 def test_acknowledged_writes_survive_kill_9(start_server, tmp_path):
     data_dir = str(tmp_path / "durable")
     server = start_server(data_dir=data_dir)
