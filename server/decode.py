@@ -163,9 +163,12 @@ def _no_constant(text: str):
 
 
 def _parse_json(body: bytes, kind_name: str):
+    from server.gojson import without_lone_surrogates
+
     try:
-        return json.loads(body, object_pairs_hook=_object,
-                          parse_float=_number, parse_constant=_no_constant)
+        value = json.loads(body, object_pairs_hook=_object,
+                           parse_float=_number, parse_constant=_no_constant)
+        return without_lone_surrogates(value, body)
     except json.JSONDecodeError as err:
         raise _unrecognized(kind_name, _go_syntax_error(body, err), body)
     except ValueError as err:

@@ -8,6 +8,7 @@ helpers reproduce it for decoded Python values.
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 
 
@@ -89,9 +90,47 @@ def decode(body: bytes | str) -> object:
     """Parse JSON, raising GoJSONError with the message Go would give."""
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        value = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as err:
         raise GoJSONError(_syntax_message(text, err)) from None
+    return without_lone_surrogates(value, text)
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def without_lone_surrogates(value, body: bytes | str):
+    """``value`` with each unpaired \\uD800-\\uDFFF escape of ``body`` read
+    as U+FFFD, as Go's encoding/json reads it; such a string cannot be
+    written as UTF-8 at all. Only a body that has such an escape is walked."""
+    text = body if isinstance(body, str) else body.decode("latin-1")
+    if not _SURROGATE_ESCAPE.search(text):
+        return value
+    return _replace_surrogates(value)
+
+
+def _replace_surrogates(value):
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        return value
+    if isinstance(value, dict):
+        replaced = {_replace_surrogates(k): _replace_surrogates(v)
+                    for k, v in value.items()}
+        if type(value) is not dict:
+            # A subclass (server.decode's record of repeated keys) keeps its
+            # type and what it noted.
+            kept = type(value)(replaced)
+            for slot in getattr(type(value), "__slots__", ()):
+                if hasattr(value, slot):
+                    setattr(kept, slot, _replace_surrogates(getattr(value, slot)))
+            return kept
+        return replaced
+    if isinstance(value, list):
+        return [_replace_surrogates(v) for v in value]
+    return value
 
 
 def _reject_constant(name: str) -> object:

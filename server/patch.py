@@ -9,6 +9,7 @@ The ``create_*`` functions compute patches for the CLI (``kctl apply``).
 from __future__ import annotations
 
 import copy
+import json
 
 import jsonpatch
 import jsonpointer
@@ -97,7 +98,9 @@ def decode_result(kind_name: str, patched: dict, patch: bytes, content_type: str
             # converter's ("unrecognized type: int32"), not encoding/json's.
             shown = go_fmt(decode(patch))
         else:
-            shown = orjson.dumps(patched).decode()
+            # Not orjson: the patched document may hold an integer past
+            # int64, the very value being refused.
+            shown = json.dumps(patched, separators=(",", ":"), ensure_ascii=False)
         error = FieldError("Invalid value", "patch", shown, err.message)
         raise Invalid("", "", [error]) from None
 

@@ -110,11 +110,13 @@ def _value(negative: bool, num: str, denom: str, base: int,
            exponent: int) -> Decimal:
     amount = Decimal(f"{num}.{denom or '0'}")
     amount = _CONTEXT.multiply(amount, Decimal(base) ** exponent)
+    # Capped first: a huge exponent (1e400) has more digits than a billionth
+    # can be counted in.
+    amount = min(amount, _MAX)
     if amount:
         # Any non-zero amount is at least one billionth: rounded up, so that
         # asking for a tiny amount of a resource still asks for some.
         amount = amount.quantize(_NANO, context=_CONTEXT)
-    amount = min(amount, _MAX)
     return -amount if negative else amount
 
 

@@ -281,3 +281,51 @@ def test_watch_is_read_as_kube_reads_a_bool(api, stored, value, watches):
 
     kind = "watch event" if b'"type"' in first else "list"
     assert kind == ("watch event" if watches else "list")
+
+
+def test_a_quantity_past_int64_is_capped_not_a_crash(api, namespace):
+    body = pod("huge")
+    body["spec"]["containers"][0]["resources"] = {"requests": {"cpu": "1e400"}}
+
+    response = api.request("POST", api.path("pods", namespace), body,
+                           params={"dryRun": "All"})
+
+    assert response.status_code == 201
+    resources = response.json()["spec"]["containers"][0]["resources"]
+    assert resources["requests"]["cpu"] == "9223372036854775807"
+
+
+def test_an_integer_past_int64_in_a_merge_patch_is_422(api, stored):
+    namespace, _ = stored
+
+    response = api.patch("pods", namespace, "keep",
+                         '{"spec": {"activeDeadlineSeconds": 99999999999999999999999}}',
+                         "application/merge-patch+json")
+
+    assert status_of(response)[:2] == (422, "Invalid")
+    assert "activeDeadlineSeconds" in response.json()["message"]
+    assert unchanged(api, stored)
+
+
+@pytest.mark.parametrize("how", ["create", "merge-patch", "json-patch"])
+def test_an_unpaired_surrogate_escape_reads_as_a_replacement_character(
+        api, namespace, how):
+    path = api.path("configmaps", namespace, "s-" + how)
+    created = api.request("POST", api.path("configmaps", namespace),
+                          '{"metadata": {"name": "s-%s", "annotations": '
+                          '{"a": "x\\ud800y"}}, "data": {"ok": "\\ud83d\\ude00"}}' % how)
+    if how == "merge-patch":
+        answer = api.request("PATCH", path, '{"data": {"b": "\\udfff"}}',
+                             "application/merge-patch+json")
+    elif how == "json-patch":
+        answer = api.request("PATCH", path, '[{"op": "add", "path": "/data/b", '
+                             '"value": "\\udfff"}]', "application/json-patch+json")
+    else:
+        answer = created
+
+    assert created.status_code == 201 and answer.status_code in (200, 201)
+    stored = api.request("GET", path).json()
+    assert stored["metadata"]["annotations"]["a"] == "x\ufffdy"
+    assert stored["data"]["ok"] == "\U0001F600"
+    if how != "create":
+        assert stored["data"]["b"] == "\ufffd"
