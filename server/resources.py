@@ -180,6 +180,14 @@ class Resources:
         wanted = meta.get("resourceVersion") or None
 
         def mutate(current: dict) -> dict:
+            uid = meta.get("uid")
+            if uid and uid != current["metadata"].get("uid"):
+                # A uid in the body is a precondition: the object it names
+                # may have been deleted and made again.
+                raise Conflict.object(
+                    kind.resource, name, "Precondition failed: UID in precondition: "
+                    f"{uid}, UID in object meta: {current['metadata'].get('uid')}",
+                    kind.group)
             return self.merge_update(kind, current, obj, subresource)
 
         return await self.guaranteed_update(kind, namespace, name, mutate,
@@ -200,6 +208,7 @@ class Resources:
             if wanted and wanted != current["metadata"].get("resourceVersion"):
                 raise Conflict.stale(kind.resource, name, kind.group)
             objects.check_type(kind, patched)
+            _check_patched_identity(kind, current, patched)
             # A retry decodes again: only the last attempt's warnings count.
             patched, found = decode_result(kind.kind, patched, patch, content_type,
                                            field_validation)
@@ -457,6 +466,20 @@ class Resources:
             return pod
 
         await self.guaranteed_update(kind, namespace, name, assign, None)
+
+
+def _check_patched_identity(kind: Kind, current: dict, patched: dict) -> None:
+    """A patch may not move an object to another namespace or give it
+    another uid, as kube-apiserver refuses it."""
+    meta, old = patched["metadata"], current["metadata"]
+    if kind.namespaced and meta.get("namespace", old.get("namespace")) != old.get(
+            "namespace"):
+        raise BadRequest("the namespace of the provided object does not match the "
+                         "namespace sent on the request")
+    if "uid" in meta and meta["uid"] != old.get("uid"):
+        raise Invalid(kind.kind, old.get("name", ""), [FieldError(
+            "Invalid value", "metadata.uid", meta["uid"], "field is immutable")],
+            kind.group)
 
 
 def _check_preconditions(kind: Kind, obj: dict, preconditions: dict) -> None:

@@ -329,3 +329,37 @@ def test_an_unpaired_surrogate_escape_reads_as_a_replacement_character(
     assert stored["data"]["ok"] == "\U0001F600"
     if how != "create":
         assert stored["data"]["b"] == "\ufffd"
+
+
+def test_a_put_carrying_another_objects_uid_is_a_conflict(api, namespace):
+    old = api.create("configmaps", namespace, configmap("again", a="1")).json()
+    api.request("DELETE", api.path("configmaps", namespace, "again"))
+    new = api.create("configmaps", namespace, configmap("again", a="2")).json()
+    del old["metadata"]["resourceVersion"]
+
+    response = api.request("PUT", api.path("configmaps", namespace, "again"), old)
+
+    assert status_of(response) == (
+        409, "Conflict", 'Operation cannot be fulfilled on configmaps "again": '
+        f'Precondition failed: UID in precondition: {old["metadata"]["uid"]}, '
+        f'UID in object meta: {new["metadata"]["uid"]}')
+    assert api.get("configmaps", namespace, "again").json()["data"] == {"a": "2"}
+
+
+@pytest.mark.parametrize("patch, expected", [
+    ('{"metadata": {"uid": "abc"}}',
+     (422, "Invalid", 'ConfigMap "ident" is invalid: metadata.uid: Invalid value: '
+      '"abc": field is immutable')),
+    ('{"metadata": {"namespace": "elsewhere"}}',
+     (400, "BadRequest", "the namespace of the provided object does not match the "
+      "namespace sent on the request")),
+], ids=["uid", "namespace"])
+def test_a_patch_may_not_change_who_the_object_is(api, namespace, patch, expected):
+    api.create("configmaps", namespace, configmap("ident", a="1"))
+    before = api.get("configmaps", namespace, "ident").json()
+
+    response = api.patch("configmaps", namespace, "ident", patch,
+                         "application/merge-patch+json")
+
+    assert status_of(response) == expected
+    assert api.get("configmaps", namespace, "ident").json() == before
