@@ -19,6 +19,8 @@ import click
 
 from controllers.manager import Duration, UnknownController, enabled_controllers
 
+# The longest request line or header taken, as Go's net/http (1 MiB).
+MAX_HEADER_BYTES = 1 << 20
 log = logging.getLogger("server")
 
 # Seconds a child process (node agent, controllers) has to stop on SIGTERM
@@ -141,7 +143,11 @@ async def serve(*, address: str, port: int, data_dir: str, token_file: str | Non
         api = APIServer(options)
     except (OSError, ValueError) as error:
         raise ServeError(str(error))
-    runner = web.AppRunner(build_app(api), handle_signals=False, access_log=None)
+    # Go's net/http takes request lines and headers up to 1 MiB; aiohttp's
+    # 8 KiB default refused long selectors with a plain-text 400.
+    runner = web.AppRunner(build_app(api), handle_signals=False, access_log=None,
+                           max_line_size=MAX_HEADER_BYTES,
+                           max_field_size=MAX_HEADER_BYTES)
     await runner.setup()
     await web.SockSite(runner, sock, ssl_context=tls, shutdown_timeout=10).start()
     url = f"{'https' if tls else 'http'}://{_host(address)}:{options.port}"

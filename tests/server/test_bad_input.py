@@ -363,3 +363,14 @@ def test_a_patch_may_not_change_who_the_object_is(api, namespace, patch, expecte
 
     assert status_of(response) == expected
     assert api.get("configmaps", namespace, "ident").json() == before
+
+
+def test_long_selectors_and_headers_are_read(api, namespace):
+    values = ",".join(f"v{i}" for i in range(2000))  # a 14 KB request line
+
+    listed = api.get("configmaps", namespace,
+                     params={"labelSelector": f"app in ({values})"})
+    versioned = api.request("GET", "/version", headers={"X-Note": "a" * 20000})
+
+    assert listed.status_code == 200 and listed.json()["kind"] == "ConfigMapList"
+    assert versioned.status_code == 200
