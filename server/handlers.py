@@ -363,18 +363,37 @@ async def _delete_options(request: web.Request) -> dict:
     if "propagationPolicy" in request.query:
         options["propagationPolicy"] = request.query["propagationPolicy"]
     if "orphanDependents" in request.query:
-        options["orphanDependents"] = request.query["orphanDependents"] == "true"
+        options["orphanDependents"] = query_bool(request, "orphanDependents")
+    _validate_delete_options(options)
     orphan = options.get("orphanDependents")
-    if orphan is not None and "propagationPolicy" not in options:
+    if orphan is not None:
         # The deprecated field says what propagationPolicy says today.
         options["propagationPolicy"] = "Orphan" if orphan else "Background"
-    policy = options.get("propagationPolicy")
-    if policy not in (None, "Orphan", "Background", "Foreground"):
-        raise BadRequest(f'propagationPolicy "{policy}" is not supported: use '
-                         "Orphan, Background or Foreground")
-    if "dryRun" in options and options["dryRun"] not in ([], ["All"]):
-        raise BadRequest("unsupported dry run option: only All is supported")
     return options
+
+
+def _validate_delete_options(options: dict) -> None:
+    """kube's ValidateDeleteOptions, with its words."""
+    from server.errors import FieldError, Invalid
+
+    errors = []
+    policy = options.get("propagationPolicy")
+    if options.get("orphanDependents") is not None and policy is not None:
+        errors.append(FieldError("Invalid value", "propagationPolicy", policy,
+                                 "orphanDependents and deletionPropagation cannot "
+                                 "be both set"))
+    if policy is not None and policy not in ("Foreground", "Background", "Orphan"):
+        errors.append(FieldError("Unsupported value", "propagationPolicy", policy,
+                                 'supported values: "Foreground", "Background", '
+                                 '"Orphan", "nil"'))
+    dry_run = options.get("dryRun")
+    if dry_run is not None and dry_run not in ([], ["All"]):
+        from server.validation import GoStrings
+
+        errors.append(FieldError("Unsupported value", "dryRun", GoStrings(dry_run),
+                                 'supported values: "All"'))
+    if errors:
+        raise Invalid("DeleteOptions", "", errors, "meta.k8s.io")
 
 
 async def delete_object(request: web.Request, info: RequestInfo) -> web.Response:

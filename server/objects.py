@@ -62,8 +62,14 @@ def decode_json(body: bytes, content_type: str) -> object:
     if media in ("", "application/json", "*/*"):
         try:
             return orjson.loads(body)
-        except orjson.JSONDecodeError as error:
-            raise BadRequest(f"couldn't get version/kind; json parse error: {error}")
+        except orjson.JSONDecodeError:
+            from server.gojson import GoJSONError, decode
+
+            try:
+                return decode(body)  # what orjson refuses, Go may read
+            except GoJSONError as error:
+                raise BadRequest("couldn't get version/kind; json parse error: "
+                                 f"{error}") from None
     if media in ("application/yaml", "application/x-yaml", "text/yaml"):
         try:
             return yaml.safe_load(body)

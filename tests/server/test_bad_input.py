@@ -374,3 +374,29 @@ def test_long_selectors_and_headers_are_read(api, namespace):
 
     assert listed.status_code == 200 and listed.json()["kind"] == "ConfigMapList"
     assert versioned.status_code == 200
+
+
+@pytest.mark.parametrize("query, body, expected", [
+    ({}, '{"orphanDependents": true, "propagationPolicy": "Foreground"}',
+     (422, "Invalid", 'DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: '
+      'Invalid value: "Foreground": orphanDependents and deletionPropagation '
+      "cannot be both set")),
+    ({"propagationPolicy": "Bogus"}, None,
+     (422, "Invalid", 'DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: '
+      'Unsupported value: "Bogus": supported values: "Foreground", "Background", '
+      '"Orphan", "nil"')),
+    ({}, '{"dryRun": ["Maybe"]}',
+     (422, "Invalid", 'DeleteOptions.meta.k8s.io "" is invalid: dryRun: '
+      'Unsupported value: []string{"Maybe"}: supported values: "All"')),
+    ({}, "{bad",
+     (400, "BadRequest", "couldn't get version/kind; json parse error: invalid "
+      "character 'b' looking for beginning of object key string")),
+], ids=["orphan-and-policy", "unknown-policy", "bad-dry-run", "malformed"])
+def test_bad_delete_options_are_refused(api, namespace, query, body, expected):
+    api.create("configmaps", namespace, configmap("kept", a="1"))
+
+    response = api.request("DELETE", api.path("configmaps", namespace, "kept"), body,
+                           params=query)
+
+    assert status_of(response) == expected
+    assert api.get("configmaps", namespace, "kept").status_code == 200
