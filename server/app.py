@@ -105,7 +105,11 @@ async def errors(request: web.Request, handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except APIError as error:
-        if error.code >= 500:
+        if error.code == 504:
+            # A resourceVersion the cache did not reach in time: the client's
+            # to retry, not the server's fault.
+            log.warning("%s %s: %s", request.method, request.path, error.message)
+        elif error.code >= 500:
             log.error("%s %s: %s", request.method, request.path, error.message)
         return _status_response(error)
     except web.HTTPNotFound:

@@ -30,6 +30,9 @@ HISTORY_PAGE = 1000
 # A watcher that falls this many events behind is closed, as kube-apiserver
 # closes a watcher too slow to keep up; the client resumes from its last event.
 WATCHER_BACKLOG = 20000
+# How long a read waits for a resourceVersion the cache has not reached, as
+# kube-apiserver's watch cache blocks (blockTimeout in watch_cache.go).
+FRESH_TIMEOUT = 3.0
 
 Filter = Callable[["Entry"], bool]
 
@@ -278,6 +281,24 @@ class Cache:
         future = asyncio.get_running_loop().create_future()
         self._waiters.append((revision, future))
         await future
+
+    async def wait_fresh(self, revision: int,
+                         timeout: float = FRESH_TIMEOUT) -> bool:
+        """Whether the cache reaches ``revision`` within ``timeout`` seconds:
+        a read at a resourceVersion newer than the cache's waits for it."""
+        if revision <= self.revision:
+            return True
+        future = asyncio.get_running_loop().create_future()
+        waiter = (revision, future)
+        self._waiters.append(waiter)
+        try:
+            await asyncio.wait_for(future, timeout)
+            return True
+        except asyncio.TimeoutError:
+            return False
+        finally:
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
 
     async def history(self, resource: ResourceCache, after: int,
                       until: int) -> AsyncIterator[list[WatchEvent]]:

@@ -227,6 +227,22 @@ class TooManyRequests(APIError):
     reason = "TooManyRequests"
 
 
+class Timeout(APIError):
+    code = 504
+    reason = "Timeout"
+
+    @classmethod
+    def too_large_resource_version(cls, minimum: int, current: int) -> "Timeout":
+        # storage.NewTooLargeResourceVersionError, as the watch cache answers
+        # a resourceVersion it has not reached after waiting for it; client-go
+        # retries after retryAfterSeconds.
+        details = {"causes": [{"reason": "ResourceVersionTooLarge",
+                               "message": "Too large resource version"}],
+                   "retryAfterSeconds": 1}
+        return cls(f"Timeout: Too large resource version: {minimum}, "
+                   f"current: {current}", details=details)
+
+
 class InternalError(APIError):
     code = 500
     reason = "InternalError"

@@ -6,6 +6,7 @@ import base64
 import bisect
 import json
 import logging
+import posixpath
 from collections import OrderedDict
 from typing import Callable
 
@@ -16,6 +17,8 @@ from server import apply as server_apply
 from server import decode, objects, tables
 from server.cache import Entry, ResourceCache
 from server.errors import BadRequest, Gone, MethodNotAllowed
+from server.list_options import (ListOptions, list_options, parse_resource_version,
+                                 wait_fresh)
 from server.request import (
     API,
     RequestInfo,
@@ -145,6 +148,9 @@ def _route(method: str, info: RequestInfo, request: web.Request) -> Callable:
 
 async def get_object(request: web.Request, info: RequestInfo) -> web.Response:
     api = request.app[API]
+    # GetOptions has a resourceVersion only: "not older than" that revision.
+    revision = parse_resource_version(request.query.get("resourceVersion", ""))
+    await wait_fresh(api.cache, revision)
     entry = api.resources.entry(info.kind, info.namespace, info.name)
     if wants_table(request):
         meta = {"resourceVersion": str(entry.revision)}
@@ -169,15 +175,13 @@ def selection(request: web.Request, info: RequestInfo) -> Callable | None:
 async def list_objects(request: web.Request, info: RequestInfo) -> web.Response:
     api = request.app[API]
     resource = api.cache.resource(info.kind)
-    limit = query_int(request, "limit") or 0
-    query_int(request, "timeoutSeconds")  # a ListOptions field: it must parse
-    token = request.query.get("continue", "")
-    if token:
+    options = list_options(request, watch=False)
+    limit = options.limit
+    if options.continue_token:
         entries, revision, start = await _continued(api, resource, info, request,
-                                                    token)
+                                                    options)
     else:
-        revision = api.cache.revision
-        entries = list(resource.select(info.namespace, selection(request, info)))
+        entries, revision = await _listed(api, resource, info, request, options)
         start = 0
     page, next_token, remaining = entries[start:], "", None
     if limit and len(page) > limit:
@@ -196,6 +200,25 @@ async def list_objects(request: web.Request, info: RequestInfo) -> web.Response:
                          "apiVersion": info.kind.api_version, "metadata": meta})
     body = head[:-1] + b',"items":[' + b",".join(e.data for e in page) + b"]}"
     return await respond_large(request, body)
+
+
+async def _listed(api, resource: ResourceCache, info: RequestInfo,
+                  request: web.Request,
+                  options: ListOptions) -> tuple[list[Entry], int]:
+    """A first page's entries and the revision they are of: the cache's, at
+    least as new as the resourceVersion asked for, or the store's at exactly
+    that revision (the only list that reads the store)."""
+    revision = options.revision
+    await wait_fresh(api.cache, revision)
+    if options.exact() and revision != api.cache.revision:
+        try:
+            entries = await _list_at(api, resource, info, request, revision, "")
+        except CompactedError:
+            raise Gone("The resourceVersion for the provided list is too old.") \
+                from None
+        return entries, revision
+    match = selection(request, info)
+    return list(resource.select(info.namespace, match)), api.cache.revision
 
 
 def _snapshot_id(request: web.Request, info: RequestInfo, revision: int) -> str:
@@ -221,23 +244,46 @@ def _encode_continue(revision: int, start_key: str) -> str:
     return base64.urlsafe_b64encode(orjson.dumps(token)).decode()
 
 
-def _decode_continue(token: str) -> tuple[int, str]:
+def _decode_continue(token: str, prefix: str) -> tuple[int, str]:
+    """A token's revision and start key, refused as kube's DecodeContinue does,
+    and for a start key outside the listed ``prefix``."""
     padded = token + "=" * (-len(token) % 4)
     try:
         decoded = orjson.loads(base64.urlsafe_b64decode(padded))
         revision, start_key = int(decoded["rv"]), str(decoded["start"])
     except (ValueError, KeyError, TypeError):
-        raise BadRequest("continue key is not valid: illegal base64 data")
+        raise _bad_token("illegal base64 data") from None
     if revision == 0 or revision < LATEST:
-        raise BadRequest("continue key is not valid: incorrect encoded start "
-                         "resourceVersion (version meta.k8s.io/v1)")
+        raise _bad_token("incorrect encoded start resourceVersion "
+                         "(version meta.k8s.io/v1)")
+    if not start_key:
+        raise _bad_token("encoded start key empty (version meta.k8s.io/v1)")
+    # kube keeps start keys relative to the prefix and refuses one that
+    # path.Clean changes, so a token never ranges outside what it lists.
+    if posixpath.normpath(start_key) != start_key or \
+            not start_key.startswith(prefix):
+        raise _bad_token(start_key)
     return revision, start_key
 
 
+def _bad_token(why: str) -> BadRequest:
+    return BadRequest(f"invalid continue token: continue key is not valid: {why}")
+
+
 async def _continued(api, resource: ResourceCache, info: RequestInfo,
-                     request: web.Request, token: str) -> tuple[list[Entry], int, int]:
+                     request: web.Request,
+                     options: ListOptions) -> tuple[list[Entry], int, int]:
     """A later page: from the kept snapshot, else the store's history."""
-    revision, start_key = _decode_continue(token)
+    revision, start_key = _decode_continue(options.continue_token,
+                                           _list_prefix(resource, info))
+    if options.resource_version not in ("", "0"):
+        raise BadRequest("specifying resource version is not allowed when using "
+                         "continue")
+    if revision > api.cache.revision:
+        # No list of ours was at that revision: the token was made up. kube's
+        # etcd would fail the read as of a future revision.
+        raise _bad_token("incorrect encoded start resourceVersion "
+                         "(version meta.k8s.io/v1)")
     if revision == LATEST:
         entries = list(resource.select(info.namespace, selection(request, info)))
         revision = api.cache.revision
@@ -246,23 +292,27 @@ async def _continued(api, resource: ResourceCache, info: RequestInfo,
     else:
         entries = api.snapshots.get(_snapshot_id(request, info, revision))
         if entries is None:
-            entries = await _list_at(api, resource, info, request, revision,
-                                     start_key)
+            try:
+                entries = await _list_at(api, resource, info, request, revision,
+                                         start_key)
+            except CompactedError:
+                raise _continue_expired(start_key) from None
     keys = [e.key for e in entries]
     return entries, revision, bisect.bisect_left(keys, start_key)
+
+
+def _list_prefix(resource: ResourceCache, info: RequestInfo) -> str:
+    return resource.prefix + (f"{info.namespace}/" if info.namespace else "")
 
 
 async def _list_at(api, resource: ResourceCache, info: RequestInfo,
                    request: web.Request, revision: int,
                    start_key: str) -> list[Entry]:
-    """The rest of a list from ``start_key`` as the store held it at
-    ``revision``: a snapshot no longer kept, or from before a restart."""
-    prefix = resource.prefix + (f"{info.namespace}/" if info.namespace else "")
-    try:
-        values, _, _ = await api.store.range(prefix, revision=revision,
-                                             start=start_key)
-    except CompactedError:
-        raise _continue_expired(start_key) from None
+    """The list from ``start_key`` as the store held it at ``revision``: an
+    Exact list, a snapshot no longer kept, or one from before a restart.
+    Raises CompactedError."""
+    values, _, _ = await api.store.range(_list_prefix(resource, info),
+                                         revision=revision, start=start_key)
     match = selection(request, info)
     entries = (Entry(info.kind, kv, orjson.loads(kv.value)) for kv in values)
     return [e for e in entries if match is None or match(e)]

@@ -18,6 +18,7 @@ from server.registry import Kind, Registry
 API = web.AppKey("api")
 
 PROTOBUF = "application/vnd.kubernetes.protobuf"
+INT64_MIN, INT64_MAX = -2**63, 2**63 - 1
 
 
 @dataclass
@@ -106,7 +107,12 @@ def query_int(request: web.Request, name: str) -> int | None:
     if not re.fullmatch(r"[+-]?[0-9]+", text):
         # The Go conversion's own error, which kube-apiserver answers with.
         raise BadRequest(f'strconv.ParseInt: parsing "{text}": invalid syntax')
-    return int(text)
+    value = int(text)
+    if not INT64_MIN <= value <= INT64_MAX:
+        # Every integer of kube's query options (limit, timeoutSeconds,
+        # gracePeriodSeconds) is an int64.
+        raise BadRequest(f'strconv.ParseInt: parsing "{text}": value out of range')
+    return value
 
 
 def query_bool(request: web.Request, name: str) -> bool:

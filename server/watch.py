@@ -18,8 +18,9 @@ from aiohttp import web
 
 from server import tables
 from server.cache import Entry, Watcher, WatchEvent
-from server.errors import BadRequest, Gone
+from server.errors import Gone, Timeout
 from server.handlers import selection
+from server.list_options import list_options
 from server.request import (API, RequestInfo, query_bool, query_int,
                             wants_table)
 from server.store import CompactedError
@@ -64,26 +65,44 @@ class Stream:
 async def watch(request: web.Request, info: RequestInfo) -> web.StreamResponse:
     api = request.app[API]
     resource = api.cache.resource(info.kind)
+    options = list_options(request, watch=True)
     match = _with_name(selection(request, info), info.name)
-    since = _since(request.query.get("resourceVersion", ""))
+    since = options.revision
     timeout = query_int(request, "timeoutSeconds")
     if timeout is None:
         timeout = MIN_REQUEST_TIMEOUT * (1 + random.random())
     deadline = time.monotonic() + timeout  # the replay counts against it too
     bookmarks = query_bool(request, "allowWatchBookmarks")
+    # Without sendInitialEvents a watch from a resourceVersion replays what
+    # followed it; with it, the state at least as new is sent as ADDED events.
+    send_initial = options.send_initial_events
+    if send_initial is None:
+        send_initial = since == 0
+    fresh = await api.cache.wait_fresh(since)
 
     watcher = Watcher(resource, info.namespace, match or (lambda e: True))
     api.cache.register(watcher)
     revision = api.cache.revision
-    initial = [] if since else list(resource.select(info.namespace, match))
+    initial = list(resource.select(info.namespace, match)) if send_initial else []
     response = web.StreamResponse(headers={"Content-Type": "application/json"})
     try:
         response.enable_chunked_encoding()
         await response.prepare(request)
         stream = Stream(request, info, response)
+        if not fresh:
+            # Once a watch is accepted kube-apiserver reports what fails it
+            # as an ERROR event, as its watch cache does this one.
+            error = Timeout.too_large_resource_version(since, revision)
+            await stream.send(_event_frame("ERROR", orjson.dumps(error.status())))
+            return response
         for entry in initial:
             await stream.send(stream.encode("ADDED", entry, None))
-        if since and since < revision:
+        if options.send_initial_events and bookmarks:
+            # What client-go's WatchList waits for before it calls the
+            # initial state synced (KEP-3157); kube's watch cache sends it to
+            # a watch that allows bookmarks.
+            await stream.send(_bookmark(stream.kind, revision, initial_end=True))
+        elif since and not send_initial and since < revision:
             if not await _replay(api, resource, watcher, stream, since, revision):
                 return response
         await _follow(watcher, stream, deadline, bookmarks,
@@ -103,15 +122,6 @@ def _with_name(match, name: str):
     if match is None:
         return lambda e: e.name == name
     return lambda e: e.name == name and match(e)
-
-
-def _since(text: str) -> int:
-    if text in ("", "0"):
-        return 0
-    try:
-        return int(text)
-    except ValueError:
-        raise BadRequest(f'invalid resource version: "{text}"') from None
 
 
 async def _replay(api, resource, watcher: Watcher, stream: Stream, since: int,
@@ -174,7 +184,9 @@ def _queued(queue: asyncio.Queue, first) -> list:
     return items
 
 
-def _bookmark(kind, revision: int) -> bytes:
-    obj = {"kind": kind.kind, "apiVersion": kind.api_version,
-           "metadata": {"resourceVersion": str(revision)}}
+def _bookmark(kind, revision: int, initial_end: bool = False) -> bytes:
+    meta = {"resourceVersion": str(revision)}
+    if initial_end:
+        meta["annotations"] = {"k8s.io/initial-events-end": "true"}
+    obj = {"kind": kind.kind, "apiVersion": kind.api_version, "metadata": meta}
     return _event_frame("BOOKMARK", orjson.dumps(obj))

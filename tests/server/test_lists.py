@@ -148,9 +148,10 @@ def test_a_token_goes_on_over_the_same_snapshot_after_a_restart(start_server):
 
 
 @pytest.mark.parametrize("token,message", [
-    ("%%%", "continue key is not valid: illegal base64 data"),
+    ("%%%", "invalid continue token: continue key is not valid: illegal base64 data"),
     (base64.urlsafe_b64encode(b'{"v":"meta.k8s.io/v1","rv":0,"start":"a"}').decode(),
-     "continue key is not valid: incorrect encoded start resourceVersion "
+     "invalid continue token: continue key is not valid: incorrect encoded "
+     "start resourceVersion "
      "(version meta.k8s.io/v1)"),
 ], ids=["not-base64", "revision-0"])
 def test_a_malformed_token_is_a_bad_request(api, namespace, token, message):
