@@ -166,24 +166,26 @@ class LiveView(LineView):
         from rich.console import Console
         from rich.live import Live
 
-        self.rows: dict[str, list[str]] = {}
+        # Cells by object; not "rows", which names the method that turns an
+        # event into table rows.
+        self.shown: dict[str, list[str]] = {}
         self.marks: dict[str, str] = {}
         self.live = Live(console=Console(file=s.out), auto_refresh=False)
         self.live.start()
 
     def event(self, kind: str, row: dict) -> None:
         for key in [k for k, mark in self.marks.items() if mark == "deleted"]:
-            self.rows.pop(key, None)
+            self.shown.pop(key, None)
             self.marks.pop(key, None)
         meta = (row.get("object") or {}).get("metadata") or {}
         key = meta.get("uid") or f"{meta.get('namespace')}/{meta.get('name')}"
-        self.rows[key] = self._table([row]).rows[0]
+        self.shown[key] = self._table([row]).rows[0]
         self.marks[key] = "deleted" if kind == "DELETED" else ""
 
     def flush(self) -> None:
         table = self._table([])
-        table.rows = list(self.rows.values())
-        table.marks = [self.marks[k] for k in self.rows]
+        table.rows = list(self.shown.values())
+        table.marks = [self.marks[k] for k in self.shown]
         self.live.update(printers.rich_table(table, not self.options.no_headers),
                          refresh=True)
 

@@ -261,6 +261,51 @@ def test_watch_in_a_terminal_strikes_a_deleted_row_then_drops_it():
     assert "Failed" in last and "\nb" not in last and "mb\x1b" not in last
 
 
+def test_watch_in_a_terminal_redraws_on_each_change(api_server, kctl, kctl_env,
+                                                   pods):
+    """A real watch on a terminal: the changes arrive through the stream, not
+    only through LiveView.event."""
+    import pty
+    import select
+
+    env = dict(os.environ, PYTHONPATH=REPO, HOME=str(kctl_env),
+               KUBECONFIG=str(kctl_env / "none"),
+               XDG_CACHE_HOME=str(kctl_env / "cache"), COLUMNS="120")
+    master, slave = pty.openpty()
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "kctl.main", "-s", api_server.url, "get", "pods",
+         "-n", pods, "-w", "-l", "app=db"],
+        stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True)
+    os.close(slave)
+    seen = b""
+
+    def read_until(predicate, timeout=20):
+        nonlocal seen
+        deadline = time.monotonic() + timeout
+        while not predicate(seen) and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.2)[0]:
+                try:
+                    seen += os.read(master, 65536)
+                except OSError:
+                    break
+        return predicate(seen)
+
+    try:
+        drawn = read_until(lambda out: b"bravo" in out)
+        kctl("label", "pod", "bravo", "-n", pods, "extra=1")
+        kctl("delete", "pod", "bravo", "-n", pods, "--wait=false")
+        redrawn = read_until(lambda out: out.count(b"bravo") >= 3)
+        alive = watcher.poll() is None
+    finally:
+        if watcher.poll() is None:
+            os.kill(watcher.pid, signal.SIGTERM)
+        watcher.wait(10)
+        os.close(master)
+
+    assert drawn and redrawn and alive, seen.decode(errors="replace")
+    assert b"error" not in seen
+
+
 def test_get_all_lists_the_all_category_as_kubectl(kctl, kubectl, pods):
     kctl("create", "-n", pods, "-f", "-", stdin=(
         "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n"
