@@ -14,6 +14,7 @@ import orjson
 
 from server.cache import Entry, encode_kept
 from server.registry import Kind
+from server.registry.base import Timed
 
 TABLE_HEAD = b'{"kind":"Table","apiVersion":"meta.k8s.io/v1","metadata":'
 
@@ -66,6 +67,11 @@ def age(timestamp: object, now: float) -> str:
     return "<unknown>" if when is None else human_duration(now - when)
 
 
+def timed(cell, now: float) -> str:
+    """A Timed cell's text at ``now``."""
+    return f"{cell.before}{age(cell.timestamp, now)}{cell.after}"
+
+
 class AgeCells:
     """The encoded age cells of one response, one per distinct timestamp.
 
@@ -90,16 +96,21 @@ class AgeCells:
 class RowCache:
     """Encoded cells and metadata of one entry, for one kind's columns."""
 
-    __slots__ = ("cells", "ages", "metadata", "revision")
+    __slots__ = ("cells", "ages", "timed", "metadata", "revision")
 
     def __init__(self, kind: Kind, entry: Entry):
         obj = entry.object()
         columns = kind.columns()
         self.cells: list[bytes] = []
         self.ages: list[str | None] = []
-        for column in columns:
+        # (index, Timed) of the cells with an age inside, written per request.
+        self.timed: list[tuple[int, Timed]] = []
+        for index, column in enumerate(columns):
             value = _cell(column, obj)
             if column.age and value is None:
+                value = ""
+            if isinstance(value, Timed):
+                self.timed.append((index, value))
                 value = ""
             self.ages.append(value if column.age else None)
             self.cells.append(b"" if column.age else encode_kept(value))
@@ -112,6 +123,8 @@ class RowCache:
             ages.cell(a) if a is not None else c
             for c, a in zip(self.cells, self.ages)
         ]
+        for index, cell in self.timed:
+            cells[index] = orjson.dumps(timed(cell, ages.now))
         row = b'{"cells":[' + b",".join(cells) + b"]"
         if include == "Object":
             row += b',"object":' + entry.data

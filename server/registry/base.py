@@ -17,6 +17,16 @@ CellFunc = Callable[[dict], object]
 
 
 @dataclass(frozen=True)
+class Timed:
+    """A cell with an age in it, as ``2 (5m ago)``: kept with the cached row
+    and written out at request time, when the age is known."""
+
+    before: str
+    timestamp: str
+    after: str = ""
+
+
+@dataclass(frozen=True)
 class Column:
     """A column of the server-side Table (meta.k8s.io/v1 TableColumnDefinition).
 

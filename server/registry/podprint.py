@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from server.registry.base import Timed
 from server.registry.podspec import as_dict, as_list
 from server.registry.printing import parse_time, since
 
@@ -36,13 +37,17 @@ def pod_status_reason(pod: dict) -> str:
     return _summary(pod)["reason"]
 
 
-def pod_restarts(pod: dict, now: datetime | None = None) -> str:
+def pod_restarts(pod: dict, now: datetime | None = None) -> str | Timed:
+    """The count, with the age of the last restart when there was one: a
+    Timed cell, whose age the table writes at request time (or, given
+    ``now``, the text at that time)."""
     summary = _summary(pod)
     restarts, last = summary["restarts"], summary["last_restart"]
     if restarts and last is not None:
-        # TODO: the "(5m ago)" part is computed when the row is made, so a
-        # cached row keeps the age it had then.
-        return f"{restarts} ({since(last.isoformat(), now)} ago)"
+        cell = Timed(f"{restarts} (", last.isoformat(), " ago)")
+        if now is not None:
+            return f"{cell.before}{since(cell.timestamp, now)}{cell.after}"
+        return cell
     return str(restarts)
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import base64
+import json
 import time
 
 import pytest
 
 from server.handlers import SNAPSHOTS_KEPT
-from tests.server.helpers import API, TABLE, configmap, pod, status_of
+from tests.server.helpers import API, MERGE_PATCH, TABLE, configmap, pod, status_of
 
 
 @pytest.fixture
@@ -197,6 +198,33 @@ def test_a_token_of_a_compacted_revision_is_expired(start_server):
     latest = response.json()["metadata"]["continue"]
     rest = api.get("configmaps", "default", params={"continue": latest}).json()
     assert page_names([rest])[:3] == ["b", "b2", "c"]
+
+
+def test_a_restart_age_is_written_when_the_table_is_asked_for(api, namespace):
+    import datetime as dt
+
+    api.create("pods", namespace, pod("restarted"))
+    finished = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=60)
+    status = {"status": {"phase": "Running", "containerStatuses": [{
+        "name": "main", "image": "busybox:1.36", "imageID": "", "ready": True,
+        "restartCount": 2, "state": {"running": {"startedAt": "2026-01-01T00:00:00Z"}},
+        "lastState": {"terminated": {
+            "exitCode": 1, "startedAt": "2026-01-01T00:00:00Z",
+            "finishedAt": finished.strftime("%Y-%m-%dT%H:%M:%SZ")}}}]}}
+    api.patch("pods", namespace, "restarted", json.dumps(status),
+              MERGE_PATCH, sub="status")
+
+    def restarts() -> str:
+        table = api.get("pods", namespace, "restarted",
+                        headers={"Accept": TABLE}).json()
+        return table["rows"][0]["cells"][3]
+
+    first = restarts()
+    time.sleep(2.1)
+    later = restarts()
+
+    assert first.startswith("2 (6") and first.endswith("s ago)")
+    assert later != first and later.startswith("2 (6")
 
 
 def test_tables_carry_the_kinds_columns_and_row_metadata(api, namespace):
