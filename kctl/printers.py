@@ -159,11 +159,15 @@ def rich_table(table: Table, headers: bool = True):
     from rich.table import Table as RichTable
     from rich.text import Text
 
+    # Three spaces between columns, as kubectl's tab writer pads them (two
+    # of padding and the box's divider), so a table that fits kubectl's
+    # width fits the terminal here too.
     out = RichTable(box=box.SIMPLE_HEAD if headers else None,
                     show_header=headers, header_style="bold", pad_edge=False,
-                    padding=(0, 2), show_edge=False)
+                    padding=(0, COLUMN_GAP - (1 if headers else 0), 0, 0),
+                    show_edge=False)
     for header in table.headers:
-        out.add_column(header, no_wrap=True, overflow="fold")
+        out.add_column(header, no_wrap=True, overflow="ignore")
     for index, row in enumerate(table.rows):
         mark = table.marks[index] if index < len(table.marks) else ""
         cells = [Text(cell) for cell in row]
@@ -178,11 +182,26 @@ def rich_table(table: Table, headers: bool = True):
     return out
 
 
+COLUMN_GAP = 3
+
+
+def natural_width(table: Table) -> int:
+    """The width of the table with no cell cut: what kubectl prints."""
+    rows = [table.headers, *table.rows]
+    widths = [max(len(row[i]) for row in rows if i < len(row))
+              for i in range(len(table.headers))]
+    return sum(widths) + COLUMN_GAP * len(widths)
+
+
 def print_table(table: Table, out, terminal: bool, headers: bool = True) -> None:
     if terminal and len(table.rows) <= RICH_ROW_LIMIT:
         from rich.console import Console
 
-        Console(file=out, highlight=False).print(rich_table(table, headers))
+        console = Console(file=out, highlight=False)
+        # Never cut a cell to fit: a wider table wraps in the terminal, as
+        # kubectl's does, rather than losing its last letters.
+        console.width = max(console.width, natural_width(table))
+        console.print(rich_table(table, headers))
     else:
         out.write(plain_table(table, headers))
 

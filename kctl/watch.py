@@ -186,6 +186,8 @@ class LiveView(LineView):
         table = self._table([])
         table.rows = list(self.shown.values())
         table.marks = [self.marks[k] for k in self.shown]
+        console = self.live.console
+        console.width = max(console.width, printers.natural_width(table))
         self.live.update(printers.rich_table(table, not self.options.no_headers),
                          refresh=True)
 

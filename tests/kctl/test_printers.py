@@ -79,3 +79,19 @@ def test_custom_columns():
                                    objects)
 
     assert text == "NAME   APP\na      x\nbb     <none>\n"
+
+
+def test_a_terminal_table_is_spaced_as_kubectls_and_never_cut(monkeypatch):
+    import io
+    import re
+
+    monkeypatch.setenv("COLUMNS", "30")  # narrower than the table
+    table = printers.from_server_table(TABLE, printers.TableOptions(wide=True))
+    for headers in (True, False):
+        out = io.StringIO()
+        printers.print_table(table, out, terminal=True, headers=headers)
+
+        drawn = [re.sub(r"\x1b\[[0-9;]*m", "", line).rstrip()
+                 for line in out.getvalue().splitlines() if "─" not in line]
+        plain = printers.plain_table(table, headers=headers).splitlines()
+        assert drawn == plain
