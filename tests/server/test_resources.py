@@ -289,6 +289,16 @@ def test_a_put_of_a_missing_lease_creates_it(api, namespace):
     assert updated.json()["spec"] == {"holderIdentity": "b"}
 
 
+def test_a_put_of_a_missing_service_allocates_its_ip(api, namespace):
+    body = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+            "spec": {"ports": [{"port": 80}]}}
+
+    created = api.put("services", namespace, "web", body)
+
+    assert created.status_code == 201, created.text
+    assert created.json()["spec"]["clusterIP"].startswith("10.0.0.")
+
+
 @pytest.mark.parametrize("resource,sub", [
     ("configmaps", ""), ("pods", ""), ("services", "status")],
     ids=["configmap", "pod", "status"])
