@@ -37,6 +37,7 @@ class ServerOptions:
     tls_cert_file: str | None = None
     tls_private_key_file: str | None = None
     service_cluster_ip_range: str = "10.0.0.0/24"
+    service_node_port_range: str = "30000-32767"
     watch_bookmark_interval: float = 60.0
     keep_revisions: int = 1000
     keep_seconds: float = 300.0
@@ -50,7 +51,8 @@ class APIServer:
     def __init__(self, options: ServerOptions):
         self.options = options
         self.registry = default_registry(
-            RegistryOptions(options.service_cluster_ip_range))
+            RegistryOptions(options.service_cluster_ip_range,
+                            options.service_node_port_range))
         self.db_path = ensure_data_dir(options.data_dir)
         self.store = open_store(
             "sqlite", path=self.db_path, keep_revisions=options.keep_revisions,

@@ -365,9 +365,10 @@ async def create_object(request: web.Request, info: RequestInfo) -> web.Response
 async def update_object(request: web.Request, info: RequestInfo) -> web.Response:
     api = request.app[API]
     obj, warnings = await _read_object(request, info, "UpdateOptions")
-    updated = await api.resources.update(info.kind, info.namespace, info.name, obj,
-                                         info.subresource, _dry_run(request))
-    return respond(objects.encode(updated), 200, warnings)
+    updated, created = await api.resources.replace(
+        info.kind, info.namespace, info.name, obj, info.subresource,
+        _dry_run(request))
+    return respond(objects.encode(updated), 201 if created else 200, warnings)
 
 
 async def patch_object(request: web.Request, info: RequestInfo) -> web.Response:

@@ -193,6 +193,42 @@ class Resources:
         return await self.guaranteed_update(kind, namespace, name, mutate,
                                             wanted, dry_run)
 
+    async def replace(self, kind: Kind, namespace: str, name: str, obj: dict,
+                      subresource: str = "",
+                      dry_run: bool = False) -> tuple[dict, bool]:
+        """A PUT: the object as stored, and whether it was created, which only
+        kinds that allow create on update do (never through a subresource)."""
+        if subresource or not kind.allow_create_on_update:
+            return await self.update(kind, namespace, name, obj, subresource,
+                                     dry_run), False
+        for _ in range(MAX_ATTEMPTS):
+            if object_key(kind, namespace, name) not in self.cache.resource(
+                    kind).entries:
+                try:
+                    return await self._create_on_update(kind, namespace, name,
+                                                        obj, dry_run), True
+                except AlreadyExists:
+                    continue  # created meanwhile: update it
+            try:
+                return await self.update(kind, namespace, name,
+                                         objects.deep_copy(obj), subresource,
+                                         dry_run), False
+            except NotFound:
+                continue  # deleted meanwhile: create it
+        raise Conflict.stale(kind.resource, name, kind.group)
+
+    async def _create_on_update(self, kind: Kind, namespace: str, name: str,
+                                obj: dict, dry_run: bool) -> dict:
+        new = objects.deep_copy(obj)
+        meta = new["metadata"]
+        if meta.get("name", name) != name:
+            raise BadRequest(f"the name of the object ({meta['name']}) does not "
+                             f"match the name on the URL ({name})")
+        meta["name"] = name
+        # kube-apiserver's update creates whatever resourceVersion was sent.
+        meta.pop("resourceVersion", None)
+        return await self.create(kind, namespace, new, dry_run)
+
     async def patch(self, kind: Kind, namespace: str, name: str, patch: bytes,
                     content_type: str, subresource: str = "",
                     dry_run: bool = False,
@@ -345,17 +381,29 @@ class Resources:
             new = mutate(entry.object())
             new["metadata"]["resourceVersion"] = current["metadata"][
                 "resourceVersion"]
-            if new == current or dry_run:
+            if new == current:
+                return new
+            finish = kind.begin_update(new, current)
+            if dry_run:
+                finish(False)
                 return new
             try:
-                return await self._write(kind, entry, new)
+                written = await self._write(kind, entry, new)
             except RevisionMismatchError as lost:
+                finish(False)
                 if wanted is not None:
                     raise Conflict.stale(kind.resource, name, kind.group) from None
                 if lost.current is not None:
                     await self.cache.wait_for(lost.current.mod_revision)
+                continue
             except KeyNotFoundError:
+                finish(False)
                 raise NotFound.object(kind.resource, name, kind.group) from None
+            except BaseException:
+                finish(False)
+                raise
+            finish(True)
+            return written
         raise Conflict.stale(kind.resource, name, kind.group)
 
     async def _write(self, kind: Kind, entry: Entry, new: dict) -> dict:

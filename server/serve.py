@@ -50,6 +50,9 @@ def default_data_dir() -> str:
 @click.option("--tls-private-key-file", help="The key of --tls-cert-file.")
 @click.option("--service-cluster-ip-range", default="10.0.0.0/24",
               show_default=True, help="Where services' cluster IPs come from.")
+@click.option("--service-node-port-range", default="30000-32767",
+              show_default=True, help="The ports NodePort and LoadBalancer "
+                                      "services' nodePorts come from.")
 @click.option("--no-node", is_flag=True, help="Do not run a node agent.")
 @click.option("--controllers", "controller_list", default="*", show_default=True,
               help="Controllers to run, in kube-controller-manager's syntax: "

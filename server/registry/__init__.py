@@ -10,6 +10,7 @@ from server.registry.base import Column, Kind
 @dataclass
 class RegistryOptions:
     service_cluster_ip_range: str = "10.0.0.0/24"
+    service_node_port_range: str = "30000-32767"
 
 
 class Registry:
@@ -47,7 +48,8 @@ def default_registry(options: RegistryOptions | None = None) -> Registry:
         cluster.NamespaceKind(),
         cluster.NodeKind(),
         pods.PodKind(),
-        services.ServiceKind(options.service_cluster_ip_range),
+        services.ServiceKind(options.service_cluster_ip_range,
+                             options.service_node_port_range),
         services.EndpointsKind(),
         workloads.ReplicationControllerKind(),
         events.EventKind(),

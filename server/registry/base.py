@@ -14,6 +14,12 @@ from server.errors import FieldError
 
 # A table cell function: takes the object, returns the cell value.
 CellFunc = Callable[[dict], object]
+# Told whether an update was stored: what begin_update took is kept or given back.
+Finish = Callable[[bool], None]
+
+
+def _finish_nothing(stored: bool) -> None:
+    pass
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,10 @@ class Kind:
     # Fields beyond metadata.name and metadata.namespace usable in a
     # fieldSelector; field_values() must return a value for each.
     selectable_fields: tuple[str, ...] = ()
+    # Whether a PUT of an object that does not exist creates it (the REST
+    # strategy's AllowCreateOnUpdate): true for leases, services, endpoints
+    # and events in kube-apiserver, false for the other built-in kinds.
+    allow_create_on_update = False
 
     @property
     def api_version(self) -> str:
@@ -127,6 +137,12 @@ class Kind:
 
     def validate_status_update(self, obj: dict, old: dict) -> list[FieldError]:
         return []
+
+    def begin_update(self, obj: dict, old: dict) -> Finish:
+        """Take from a pool what the validated update newly needs (a service's
+        nodePorts), raising if it cannot be had; the function returned is
+        called once, with whether the update was stored."""
+        return _finish_nothing
 
     def release(self, obj: dict) -> None:
         """Give back what prepare_create took (a service's clusterIP) when the

@@ -12,6 +12,18 @@ import threading
 API_SERVER_OFFSET = 0
 
 
+def random_free(band: range, used: set[int]) -> int | None:
+    """A random offset of ``band`` not in ``used``, or None if all are."""
+    if not band:
+        return None
+    start = random.randrange(len(band))
+    for i in range(len(band)):
+        offset = band[(start + i) % len(band)]
+        if offset not in used:
+            return offset
+    return None
+
+
 class ClusterIPAllocator:
     """Hands out the IPs of a service CIDR, each to one service at a time.
 
@@ -51,21 +63,11 @@ class ClusterIPAllocator:
         with self._lock:
             for band in (range(self._static_band, self._size),
                          range(API_SERVER_OFFSET + 1, self._static_band)):
-                offset = self._random_free(band)
+                offset = random_free(band, self._used)
                 if offset is not None:
                     self._used.add(offset)
                     return str(ipaddress.ip_address(self._first + offset))
         raise ValueError("range is full")
-
-    def _random_free(self, band: range) -> int | None:
-        if not band:
-            return None
-        start = random.randrange(len(band))
-        for i in range(len(band)):
-            offset = band[(start + i) % len(band)]
-            if offset not in self._used:
-                return offset
-        return None
 
     def reserve(self, ip: str, kubernetes_service: bool = False) -> None:
         """Take ``ip`` for a service that asks for it; ValueError with

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 
+from server import gojson
 from server.errors import BadRequest, FieldError
 from server.registry.base import Column, Kind, age_column, name_column
 from server.registry.podspec import as_dict
@@ -159,11 +160,15 @@ def validate_config_map_data(obj: dict) -> list[FieldError]:
 
 # The keys each built-in secret type requires (core validation's ValidateSecret).
 _REQUIRED_KEYS = {
-    "kubernetes.io/dockercfg": (".dockercfg",),
-    "kubernetes.io/dockerconfigjson": (".dockerconfigjson",),
-    "kubernetes.io/ssh-auth": ("ssh-privatekey",),
     "kubernetes.io/tls": ("tls.crt", "tls.key"),
 }
+# The key of the docker config types, whose value must be a JSON object.
+_DOCKER_CONFIG_KEYS = {
+    "kubernetes.io/dockercfg": ".dockercfg",
+    "kubernetes.io/dockerconfigjson": ".dockerconfigjson",
+}
+# What kube-apiserver shows in place of a secret's value in its errors.
+REDACTED = "<secret contents redacted>"
 
 
 class SecretKind(Kind):
@@ -234,7 +239,42 @@ def validate_secret_data(obj: dict) -> list[FieldError]:
     elif secret_type == "kubernetes.io/basic-auth":
         if "username" not in data and "password" not in data:
             errs += [required("data[username]"), required("data[password]")]
+    elif secret_type == "kubernetes.io/ssh-auth":
+        # Present is not enough here: an empty key is missing too.
+        if not _decoded(data.get("ssh-privatekey") or ""):
+            errs.append(required("data[ssh-privatekey]"))
     for key in _REQUIRED_KEYS.get(secret_type, ()):
         if key not in data:
             errs.append(required(f"data[{key}]"))
+    if secret_type in _DOCKER_CONFIG_KEYS:
+        errs += _validate_docker_config(data, _DOCKER_CONFIG_KEYS[secret_type])
     return errs
+
+
+def _validate_docker_config(data: dict, key: str) -> list[FieldError]:
+    if key not in data:
+        return [required(f"data[{key}]")]
+    problem = _go_unmarshal_object_error(_decoded(data[key]))
+    if problem:
+        return [FieldError("Invalid value", f"data[{key}]", REDACTED, problem)]
+    return []
+
+
+def _go_unmarshal_object_error(raw: bytes) -> str:
+    """What Go's json.Unmarshal into a map[string]interface{} says of
+    ``raw``, or "" if it accepts it (an object, or null)."""
+    try:
+        value = gojson.decode(raw)
+    except gojson.GoJSONError as err:
+        return str(err)
+    if value is None or isinstance(value, dict):
+        return ""
+    return (f"json: cannot unmarshal {gojson.json_kind(value)} into Go value of "
+            "type map[string]interface {}")
+
+
+def _decoded(text: object) -> bytes:
+    try:
+        return base64.b64decode(str(text).replace("\r", "").replace("\n", ""))
+    except (binascii.Error, ValueError):
+        return b""

@@ -25,6 +25,7 @@ class LeaseKind(Kind):
     kind = "Lease"
     resource = "leases"
     singular = "lease"
+    allow_create_on_update = True
 
     def validate(self, obj: dict) -> list[FieldError]:
         errs = validate_object_meta(obj, namespaced=True,

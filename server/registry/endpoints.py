@@ -41,6 +41,7 @@ class EndpointsKind(Kind):
     resource = "endpoints"
     singular = "endpoints"
     short_names = ("ep",)
+    allow_create_on_update = True
 
     def prepare_create(self, obj: dict) -> None:
         _default_endpoint_ports(obj)

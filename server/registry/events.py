@@ -52,6 +52,7 @@ class EventKind(Kind):
         "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason",
         "reportingComponent", "source", "type",
     )
+    allow_create_on_update = True
 
     def validate(self, obj: dict) -> list[FieldError]:
         # kube-apiserver checks no name syntax for core/v1 events.

@@ -1,39 +1,32 @@
-"""Services: defaults, clusterIP allocation, validation and printing."""
+"""Services: defaults, what an update keeps or drops, and printing."""
 
 from __future__ import annotations
 
 import copy
 
-from server.errors import FieldError, InternalError, Invalid
-from server.registry.base import Column, Kind, age_column, name_column
+from server.errors import FieldError, Invalid
+from server.registry.base import Column, Finish, Kind, age_column, name_column
 from server.registry.clusterip import ClusterIPAllocator
-from server.registry.endpoints import INVALID_IP, EndpointsKind, is_ip
-from server.registry.podspec import as_dict, as_list, is_valid_port_name
+from server.registry.endpoints import EndpointsKind
+from server.registry.nodeport import DEFAULT_NODE_PORT_RANGE
+from server.registry.podspec import as_dict, as_list
 from server.registry.printing import format_labels
+from server.registry.service_alloc import (
+    KUBERNETES_SERVICE,
+    ServiceAllocations,
+    needs_cluster_ip,
+    needs_node_port,
+)
+from server.registry.service_validation import (
+    validate_cluster_ip_fields,
+    validate_cluster_ips_unchanged,
+    validate_service_spec,
+)
 from server.validation import (
-    PROTOCOLS,
-    GoStrings,
-    forbidden,
-    invalid,
-    is_dns1123_label,
-    is_dns1123_subdomain,
     name_is_dns1035_label,
-    not_supported,
-    required,
-    validate_labels,
     validate_object_meta,
     validate_object_meta_update,
-    validate_port_number,
 )
-
-SERVICE_TYPES = ("ClusterIP", "ExternalName", "LoadBalancer", "NodePort")
-SESSION_AFFINITIES = ("ClientIP", "None")
-TRAFFIC_POLICIES = ("Cluster", "Local")
-IP_FAMILY_POLICIES = ("PreferDualStack", "RequireDualStack", "SingleStack")
-IP_FAMILIES = ("IPv4", "IPv6")
-# (namespace, name) of the service kube-apiserver keeps for itself; only it
-# may have the first IP of the range.
-KUBERNETES_SERVICE = ("default", "kubernetes")
 
 
 class ServiceKind(Kind):
@@ -45,8 +38,13 @@ class ServiceKind(Kind):
     subresources = ("status",)
     selectable_fields = ("spec.clusterIP", "spec.type")
 
-    def __init__(self, cluster_ip_range: str = "10.0.0.0/24"):
-        self.allocator = ClusterIPAllocator(cluster_ip_range)
+    # A PUT of a service that does not exist creates it, as kube's strategy.
+    allow_create_on_update = True
+
+    def __init__(self, cluster_ip_range: str = "10.0.0.0/24",
+                 node_port_range: str = DEFAULT_NODE_PORT_RANGE):
+        self.allocations = ServiceAllocations(cluster_ip_range, node_port_range)
+        self.allocator = self.allocations.ips
         self.family = "IPv4" if self.allocator.network.version == 4 else "IPv6"
 
     def prepare_create(self, obj: dict) -> None:
@@ -58,29 +56,30 @@ class ServiceKind(Kind):
         if errs:
             raise Invalid(self.kind, _name(obj), errs)
         self._init_ip_families(obj, spec)
-        self._allocate(obj, spec)
+        self.allocations.allocate_create(obj)
 
     def prepare_update(self, obj: dict, old: dict) -> None:
         spec = obj.setdefault("spec", {})
+        old_spec = as_dict(old.get("spec"))
         default_service_spec(spec)
-        _keep_allocated(spec, as_dict(old.get("spec")))
-        _sync_cluster_ips(spec)
+        _keep_allocated(spec, old_spec)
+        _normalize_cluster_ips(spec, old_spec)
+        errs = validate_cluster_ip_fields(spec)
+        if errs:
+            raise Invalid(self.kind, _name(obj), errs)
+        self._init_ip_families(obj, spec)
+        _drop_type_dependent_fields(obj, spec, old_spec)
+
+    def begin_update(self, obj: dict, old: dict) -> Finish:
+        return self.allocations.begin_update(obj, old)
 
     def restore(self, obj: dict) -> None:
-        """Take back the clusterIP of a service already stored (at start)."""
-        for ip in as_list(as_dict(obj.get("spec")).get("clusterIPs")):
-            if ip and ip != "None":
-                try:
-                    self.allocator.restore(ip)
-                except ValueError:
-                    # Out of a changed range, or a duplicate: leave it be, as
-                    # kube-apiserver's repair loop only reports these.
-                    pass
+        """Take back the clusterIPs and nodePorts of a service already stored
+        (at start), as kube-apiserver's repair loops rebuild its bitmaps."""
+        self.allocations.restore(obj)
 
     def release(self, obj: dict) -> None:
-        for ip in as_list(as_dict(obj.get("spec")).get("clusterIPs")):
-            if ip and ip != "None":
-                self.allocator.release(ip)
+        self.allocations.release(obj)
 
     def validate(self, obj: dict) -> list[FieldError]:
         errs = validate_object_meta(obj, namespaced=True,
@@ -89,7 +88,7 @@ class ServiceKind(Kind):
 
     def validate_update(self, obj: dict, old: dict) -> list[FieldError]:
         errs = validate_object_meta_update(obj, old)
-        errs += _validate_cluster_ips_unchanged(as_dict(obj.get("spec")),
+        errs += validate_cluster_ips_unchanged(as_dict(obj.get("spec")),
                                                as_dict(old.get("spec")))
         return errs + validate_service_spec(as_dict(obj.get("spec")))
 
@@ -143,37 +142,9 @@ class ServiceKind(Kind):
             spec["ipFamilyPolicy"] = ("RequireDualStack" if headless_selectorless
                                       else "SingleStack")
 
-    def _allocate(self, obj: dict, spec: dict) -> None:
-        if spec.get("type") == "ExternalName" or spec.get("clusterIP") == "None":
-            return
-        wanted = spec.get("clusterIP")
-        if not wanted:
-            try:
-                ip = self.allocator.allocate()
-            except ValueError as err:
-                raise InternalError(
-                    f"Internal error occurred: failed to allocate a serviceIP: {err}"
-                ) from None
-        else:
-            try:
-                self.allocator.reserve(wanted, _is_kubernetes_service(obj))
-            except ValueError as err:
-                raise Invalid(self.kind, _name(obj), [FieldError(
-                    "Invalid value", "spec.clusterIPs",
-                    GoStrings(spec.get("clusterIPs") or []),
-                    f"failed to allocate IP {wanted}: {err}")]) from None
-            ip = wanted
-        spec["clusterIP"] = ip
-        spec["clusterIPs"] = [ip]
-
 
 def _name(obj: dict) -> str:
     return obj.get("metadata", {}).get("name", "")
-
-
-def _is_kubernetes_service(obj: dict) -> bool:
-    meta = obj.get("metadata", {})
-    return (meta.get("namespace"), meta.get("name")) == KUBERNETES_SERVICE
 
 
 def _spec(obj: dict) -> dict:
@@ -197,15 +168,19 @@ def default_service_spec(spec: dict) -> None:
         if port.get("targetPort") in (None, 0, ""):
             port["targetPort"] = port.get("port")
     service_type = spec["type"]
-    externally_accessible = service_type in ("LoadBalancer", "NodePort") or (
-        service_type == "ClusterIP" and as_list(spec.get("externalIPs")))
-    if externally_accessible and not spec.get("externalTrafficPolicy"):
+    if _externally_accessible(spec) and not spec.get("externalTrafficPolicy"):
         spec["externalTrafficPolicy"] = "Cluster"
     if spec.get("internalTrafficPolicy") is None and service_type != "ExternalName":
         spec["internalTrafficPolicy"] = "Cluster"
     if service_type == "LoadBalancer" and \
             spec.get("allocateLoadBalancerNodePorts") is None:
         spec["allocateLoadBalancerNodePorts"] = True
+
+
+def _externally_accessible(spec: dict) -> bool:
+    service_type = spec.get("type")
+    return service_type in ("LoadBalancer", "NodePort") or bool(
+        service_type == "ClusterIP" and as_list(spec.get("externalIPs")))
 
 
 def _sync_cluster_ips(spec: dict) -> None:
@@ -215,8 +190,9 @@ def _sync_cluster_ips(spec: dict) -> None:
 
 
 def _keep_allocated(spec: dict, old: dict) -> None:
-    """patchAllocatedValues: a resubmitted manifest keeps its clusterIP."""
-    if _needs_cluster_ip(old) and _needs_cluster_ip(spec):
+    """patchAllocatedValues: a resubmitted manifest keeps its clusterIP and
+    nodePorts."""
+    if needs_cluster_ip(old) and needs_cluster_ip(spec):
         if not spec.get("clusterIP") and old.get("clusterIP"):
             spec["clusterIP"] = old["clusterIP"]
         if not as_list(spec.get("clusterIPs")) and as_list(old.get("clusterIPs")):
@@ -224,171 +200,70 @@ def _keep_allocated(spec: dict, old: dict) -> None:
         for key in ("ipFamilies", "ipFamilyPolicy"):
             if not spec.get(key) and old.get(key):
                 spec[key] = copy.deepcopy(old[key])
-    # TODO: changing the type to or from ExternalName neither allocates nor
-    # releases a clusterIP yet; kube-apiserver does both.
+    if needs_node_port(old) and needs_node_port(spec):
+        _keep_node_ports(spec, old)
+    # TODO: healthCheckNodePort (LoadBalancer with externalTrafficPolicy
+    # Local) is neither allocated nor kept; no kctl node uses it.
 
 
-def _needs_cluster_ip(spec: dict) -> bool:
-    return spec.get("type", "ClusterIP") != "ExternalName"
+def _keep_node_ports(spec: dict, old: dict) -> None:
+    # A port keeps the nodePort of the old port of its name, unless another
+    # port of the new spec asks for that number.
+    old_ports = [as_dict(p) for p in as_list(old.get("ports"))]
+    new_ports = [p for p in as_list(spec.get("ports")) if isinstance(p, dict)]
+    used = {p.get("nodePort") for p in old_ports} & {
+        p.get("nodePort") for p in new_ports}
+    by_name = {p.get("name", ""): p.get("nodePort") for p in old_ports}
+    for port in new_ports:
+        if not port.get("nodePort"):
+            number = by_name.get(port.get("name", ""))
+            if number and number not in used:
+                port["nodePort"] = number
 
 
-# Validation.
-
-def validate_cluster_ip_fields(spec: dict) -> list[FieldError]:
-    """ValidateServiceClusterIPsRelatedFields, run before allocation."""
-    if spec.get("type") == "ExternalName":
-        return []
-    errs: list[FieldError] = []
-    cluster_ip = spec.get("clusterIP") or ""
-    cluster_ips = as_list(spec.get("clusterIPs"))
-    if cluster_ip:
-        if not cluster_ips:
-            errs.append(required("spec.clusterIPs"))
-        elif cluster_ips[0] != cluster_ip:
-            errs.append(FieldError("Invalid value", "spec.clusterIPs",
-                                   GoStrings(cluster_ips),
-                                   "first value must match `clusterIP`"))
-    elif cluster_ips:
-        errs.append(FieldError("Invalid value", "spec.clusterIPs",
-                               GoStrings(cluster_ips),
-                               "must be empty when `clusterIP` is not specified"))
-    errs += _validate_families(spec)
-    for i, ip in enumerate(cluster_ips):
-        if i == 0 and ip == "None":
-            if len(cluster_ips) > 1:
-                errs.append(FieldError("Invalid value", "spec.clusterIPs",
-                                       GoStrings(cluster_ips),
-                                       "'None' must be the first and only value"))
-            continue
-        if not is_ip(ip):
-            errs.append(FieldError("Invalid value", f"spec.clusterIPs[{i}]", ip,
-                                   INVALID_IP))
-    return errs
+def _normalize_cluster_ips(spec: dict, old: dict) -> None:
+    """normalizeClusterIPs on update: clusterIPs follows a changed clusterIP
+    when the client left clusterIPs as it was."""
+    old_ip, new_ip = old.get("clusterIP") or "", spec.get("clusterIP") or ""
+    old_ips = as_list(old.get("clusterIPs"))
+    if old_ips and not as_list(spec.get("clusterIPs")) and old_ip == new_ip:
+        spec["clusterIPs"] = copy.deepcopy(old_ips)
+    if old_ip == new_ip:
+        return
+    same_ips = as_list(spec.get("clusterIPs")) == old_ips
+    if old_ip and not new_ip:
+        if same_ips:
+            spec.pop("clusterIPs", None)
+    elif same_ips:
+        spec["clusterIPs"] = [new_ip]
 
 
-def _validate_families(spec: dict) -> list[FieldError]:
-    errs: list[FieldError] = []
-    seen: set[str] = set()
-    for i, family in enumerate(as_list(spec.get("ipFamilies"))):
-        if family not in IP_FAMILIES:
-            errs.append(not_supported(f"spec.ipFamilies[{i}]", family, IP_FAMILIES))
-        if family in seen:
-            errs.append(FieldError("Duplicate value", f"spec.ipFamilies[{i}]", family))
-        seen.add(family)
-    policy = spec.get("ipFamilyPolicy")
-    if policy is not None and policy not in IP_FAMILY_POLICIES:
-        errs.append(not_supported("spec.ipFamilyPolicy", policy, IP_FAMILY_POLICIES))
-    return errs
-
-
-def validate_service_spec(spec: dict) -> list[FieldError]:
-    errs: list[FieldError] = []
-    service_type = spec.get("type")
-    ports = as_list(spec.get("ports"))
-    headless = spec.get("clusterIP") == "None"
-    if not ports and not headless and service_type != "ExternalName":
-        errs.append(required("spec.ports"))
-    if service_type == "ExternalName":
-        errs += _validate_external_name(spec)
-    names: set[str] = set()
-    for i, port in enumerate(ports):
-        errs += _validate_service_port(as_dict(port), len(ports) > 1, names,
-                                       f"spec.ports[{i}]")
-    errs += _validate_unique_ports(ports)
-    errs += validate_labels(spec.get("selector"), "spec.selector")
-    errs += _validate_choice(spec.get("sessionAffinity"), "spec.sessionAffinity",
-                             SESSION_AFFINITIES)
-    errs += _validate_choice(service_type, "spec.type", SERVICE_TYPES)
-    if service_type == "ClusterIP":
-        for i, port in enumerate(ports):
-            if as_dict(port).get("nodePort"):
-                errs.append(forbidden(f"spec.ports[{i}].nodePort",
-                                      "may not be used when `type` is 'ClusterIP'"))
-    for i, ip in enumerate(as_list(spec.get("externalIPs"))):
-        if not is_ip(ip):
-            errs.append(FieldError("Invalid value", f"spec.externalIPs[{i}]", ip,
-                                   INVALID_IP))
-    if service_type != "ExternalName":
-        errs += _validate_choice(spec.get("internalTrafficPolicy"),
-                                 "spec.internalTrafficPolicy", TRAFFIC_POLICIES)
-    # TODO: nodePorts are not allocated for NodePort and LoadBalancer services.
-    return errs
-
-
-def _validate_choice(value: object, path: str, values: tuple) -> list[FieldError]:
-    if not value:
-        return [required(path)]
-    if value not in values:
-        return [not_supported(path, value, values)]
-    return []
-
-
-def _validate_external_name(spec: dict) -> list[FieldError]:
-    errs: list[FieldError] = []
-    for key in ("clusterIPs", "ipFamilies"):
-        if as_list(spec.get(key)):
-            errs.append(forbidden(f"spec.{key}",
-                                  "may not be set for ExternalName services"))
-    if spec.get("ipFamilyPolicy") is not None:
-        errs.append(forbidden("spec.ipFamilyPolicy",
-                              "may not be set for ExternalName services"))
-    # A CNAME may end in a dot, to say that it is fully qualified.
-    name = (spec.get("externalName") or "").removesuffix(".")
-    if not name:
-        errs.append(required("spec.externalName"))
-    else:
-        errs += invalid("spec.externalName", name, is_dns1123_subdomain(name))
-    return errs
-
-
-def _validate_service_port(port: dict, require_name: bool, names: set,
-                           path: str) -> list[FieldError]:
-    errs: list[FieldError] = []
-    name = port.get("name") or ""
-    if require_name and not name:
-        errs.append(required(f"{path}.name"))
-    elif name:
-        errs += invalid(f"{path}.name", name, is_dns1123_label(name))
-        if name in names:
-            errs.append(FieldError("Duplicate value", f"{path}.name", name))
-        names.add(name)
-    errs += validate_port_number(port.get("port", 0), f"{path}.port")
-    errs += _validate_choice(port.get("protocol"), f"{path}.protocol", PROTOCOLS)
-    target = port.get("targetPort")
-    if isinstance(target, str):
-        errs += invalid(f"{path}.targetPort", target, is_valid_port_name(target))
-    else:
-        errs += validate_port_number(target, f"{path}.targetPort")
-    return errs
-
-
-def _validate_unique_ports(ports: list) -> list[FieldError]:
-    errs: list[FieldError] = []
-    seen: set[tuple] = set()
-    for i, port in enumerate(ports):
-        port = as_dict(port)
-        key = (port.get("protocol"), port.get("port"))
-        if key in seen:
-            value = {"port": key[1], "protocol": key[0]}
-            errs.append(FieldError("Duplicate value", f"spec.ports[{i}]", value))
-        seen.add(key)
-    return errs
-
-
-def _validate_cluster_ips_unchanged(spec: dict, old: dict) -> list[FieldError]:
-    """A clusterIP may not change once set (validateUpgradeDowngradeClusterIPs)."""
-    if "ExternalName" in (spec.get("type"), old.get("type")):
-        return []
-    new_ips, old_ips = as_list(spec.get("clusterIPs")), as_list(old.get("clusterIPs"))
-    if new_ips[:1] == ["None"] and old_ips[:1] == ["None"]:
-        return []
-    value = GoStrings(new_ips)
-    if not new_ips and old_ips:
-        return [FieldError("Invalid value", "spec.clusterIPs[0]", value,
-                           "primary clusterIP can not be unset")]
-    return [FieldError("Invalid value", f"spec.clusterIPs[{i}]", value,
-                       "may not change once set")
-            for i, ip in enumerate(old_ips) if i < len(new_ips) and new_ips[i] != ip]
+def _drop_type_dependent_fields(obj: dict, spec: dict, old: dict) -> None:
+    """dropTypeDependentFields: what the new type has no use for goes, if the
+    client did not change it too (that is for validation to refuse)."""
+    if needs_cluster_ip(old) and not needs_cluster_ip(spec):
+        if spec.get("clusterIP") == old.get("clusterIP") and \
+                spec.get("clusterIPs") == old.get("clusterIPs"):
+            spec.pop("clusterIP", None)
+            spec.pop("clusterIPs", None)
+        for key in ("ipFamilies", "ipFamilyPolicy"):
+            if spec.get(key) == old.get(key):
+                spec.pop(key, None)
+    if needs_node_port(old) and not needs_node_port(spec):
+        old_ports = {as_dict(p).get("nodePort") for p in as_list(old.get("ports"))}
+        ports = [p for p in as_list(spec.get("ports")) if isinstance(p, dict)]
+        if {p.get("nodePort") for p in ports} <= old_ports | {None, 0}:
+            for port in ports:
+                port.pop("nodePort", None)
+    if old.get("type") == "LoadBalancer" and spec.get("type") != "LoadBalancer":
+        for key in ("allocateLoadBalancerNodePorts", "loadBalancerClass"):
+            if key in spec and spec.get(key) == old.get(key):
+                spec.pop(key)
+    if _externally_accessible(old) and not _externally_accessible(spec) and \
+            spec.get("externalTrafficPolicy") == old.get("externalTrafficPolicy"):
+        spec.pop("externalTrafficPolicy", None)
+    if spec.get("type") != "LoadBalancer" and isinstance(obj.get("status"), dict):
+        obj["status"]["loadBalancer"] = {}
 
 
 # Printing (printService).

@@ -174,3 +174,21 @@ def test_kubeconfig_written_by_serve_works(api_server):
                             text=True, timeout=30)
 
     assert "namespace/default" in ok(result).split()
+
+
+@pytest.mark.parametrize("secret_type,key,value,reason", [
+    ("kubernetes.io/dockerconfigjson", ".dockerconfigjson", "{bad",
+     "invalid character 'b' looking for beginning of object key string"),
+    ("kubernetes.io/dockercfg", ".dockercfg", '"a string"',
+     "json: cannot unmarshal string into Go value of type map[string]interface {}"),
+], ids=["dockerconfigjson", "dockercfg"])
+def test_a_docker_config_secret_must_hold_a_json_object(kubectl, namespace,
+                                                        secret_type, key, value,
+                                                        reason):
+    result = kubectl("-n", namespace, "create", "secret", "generic", "pull",
+                     f"--type={secret_type}", f"--from-literal={key}={value}")
+
+    assert result.returncode == 1
+    assert result.stderr == (
+        'error: failed to create secret Secret "pull" is invalid: '
+        f'data[{key}]: Invalid value: "<secret contents redacted>": {reason}\n')

@@ -263,3 +263,64 @@ def test_the_default_namespace_may_not_be_deleted(api):
 
     assert status_of(response)[:2] == (403, "Forbidden")
     assert api.get("namespaces", "", "default").status_code == 200
+
+
+# Create on update: the kinds whose strategy allows it (AllowCreateOnUpdate).
+
+LEASES = "coordination.k8s.io/v1"
+
+
+def lease(name: str, holder: str, version: str = "") -> dict:
+    meta = {"name": name, **({"resourceVersion": version} if version else {})}
+    return {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+            "metadata": meta, "spec": {"holderIdentity": holder}}
+
+
+def test_a_put_of_a_missing_lease_creates_it(api, namespace):
+    path = api.path("leases", namespace, "holder", group=LEASES)
+
+    created = api.request("PUT", path, lease("holder", "a", version="12345"))
+    updated = api.request("PUT", path, lease(
+        "holder", "b", created.json()["metadata"]["resourceVersion"]))
+
+    assert created.status_code == 201, created.text
+    assert created.json()["metadata"]["uid"] == updated.json()["metadata"]["uid"]
+    assert updated.status_code == 200
+    assert updated.json()["spec"] == {"holderIdentity": "b"}
+
+
+def test_a_put_of_a_missing_service_allocates_its_ip(api, namespace):
+    body = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+            "spec": {"ports": [{"port": 80}]}}
+
+    created = api.put("services", namespace, "web", body)
+
+    assert created.status_code == 201, created.text
+    assert created.json()["spec"]["clusterIP"].startswith("10.0.0.")
+
+
+@pytest.mark.parametrize("resource,sub", [
+    ("configmaps", ""), ("pods", ""), ("services", "status")],
+    ids=["configmap", "pod", "status"])
+def test_a_put_of_other_missing_objects_is_not_found(api, namespace, resource,
+                                                     sub):
+    kind = {"configmaps": "ConfigMap", "pods": "Pod", "services": "Service"}
+    body = {"apiVersion": "v1", "kind": kind[resource],
+            "metadata": {"name": "gone"}}
+
+    response = api.put(resource, namespace, "gone", body, sub)
+
+    assert status_of(response)[:2] == (404, "NotFound")
+
+
+def test_kubectl_replace_of_a_missing_lease_creates_it(api, kubectl, namespace):
+    manifest = ("apiVersion: coordination.k8s.io/v1\nkind: Lease\n"
+                "metadata: {name: holder}\nspec: {holderIdentity: me}\n")
+
+    result = kubectl("-n", namespace, "replace", "-f", "-", input=manifest)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "lease.coordination.k8s.io/holder replaced\n"
+    lease = api.request("GET", api.path("leases", namespace, "holder",
+                                        group=LEASES))
+    assert lease.json()["spec"] == {"holderIdentity": "me"}

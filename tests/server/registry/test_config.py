@@ -109,6 +109,45 @@ def test_tls_secret_needs_its_keys():
     assert messages(SECRETS.validate(obj)) == ["data[tls.key]: Required value"]
 
 
+REDACTED = 'Invalid value: "<secret contents redacted>"'
+
+
+@pytest.mark.parametrize("secret_type,data,expected", [
+    ("kubernetes.io/dockerconfigjson", {".dockerconfigjson": '{"auths":{}}'}, []),
+    ("kubernetes.io/dockerconfigjson", {".dockerconfigjson": "null"}, []),
+    ("kubernetes.io/dockerconfigjson", {".dockerconfigjson": "{not json"},
+     [f"data[.dockerconfigjson]: {REDACTED}: invalid character 'n' looking for "
+      "beginning of object key string"]),
+    ("kubernetes.io/dockerconfigjson", {".dockerconfigjson": '{"a":'},
+     [f"data[.dockerconfigjson]: {REDACTED}: unexpected end of JSON input"]),
+    ("kubernetes.io/dockercfg", {".dockercfg": "[1]"},
+     [f"data[.dockercfg]: {REDACTED}: json: cannot unmarshal array into Go value "
+      "of type map[string]interface {}"]),
+    ("kubernetes.io/dockerconfigjson", {},
+     ["data[.dockerconfigjson]: Required value"]),
+    ("kubernetes.io/dockercfg", {}, ["data[.dockercfg]: Required value"]),
+    ("kubernetes.io/ssh-auth", {"ssh-privatekey": ""},
+     ["data[ssh-privatekey]: Required value"]),
+    ("kubernetes.io/basic-auth", {},
+     ["data[username]: Required value", "data[password]: Required value"]),
+    ("kubernetes.io/basic-auth", {"password": ""}, []),
+], ids=["json", "null", "syntax", "truncated", "not-an-object", "json-missing",
+        "cfg-missing", "ssh-empty", "basic-auth-missing", "basic-auth-password"])
+def test_typed_secret_rules(secret_type, data, expected):
+    obj = secret(type=secret_type, stringData=data)
+    SECRETS.prepare_create(obj)
+
+    assert messages(SECRETS.validate(obj)) == expected
+
+
+def test_service_account_token_secret_names_its_account():
+    obj = secret(type="kubernetes.io/service-account-token")
+    SECRETS.prepare_create(obj)
+
+    assert messages(SECRETS.validate(obj)) == [
+        "metadata.annotations[kubernetes.io/service-account.name]: Required value"]
+
+
 def test_secret_type_is_immutable():
     old = secret(type="Opaque")
     new = secret(type="kubernetes.io/basic-auth", data={"username": "eA=="})

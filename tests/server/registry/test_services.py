@@ -276,6 +276,198 @@ def test_cluster_ip_may_not_change():
         "once set"]
 
 
+def updated(kind: ServiceKind, old: dict, **spec) -> dict:
+    """``old`` changed as a merge patch of ``spec`` would, then prepared."""
+    new = copy.deepcopy(old)
+    for key, value in spec.items():
+        if value is None:
+            new["spec"].pop(key, None)
+        else:
+            new["spec"][key] = value
+    kind.prepare_update(new, old)
+    return new
+
+
+def test_changing_only_cluster_ip_moves_cluster_ips_and_is_refused():
+    # kubectl patch svc --type=merge -p '{"spec":{"clusterIP":"10.0.0.99"}}'
+    kind = ServiceKind("10.0.0.0/24")
+    old = service(clusterIP="10.0.0.5")
+    kind.prepare_create(old)
+
+    new = updated(kind, old, clusterIP="10.0.0.99")
+
+    assert new["spec"]["clusterIPs"] == ["10.0.0.99"]
+    assert messages(kind.validate_update(new, old)) == [
+        'spec.clusterIPs[0]: Invalid value: []string{"10.0.0.99"}: may not change '
+        "once set"]
+
+
+def test_clearing_cluster_ip_keeps_the_allocated_one():
+    kind = ServiceKind("10.0.0.0/24")
+    old = service(clusterIP="10.0.0.5")
+    kind.prepare_create(old)
+
+    new = updated(kind, old, clusterIP=None)
+
+    assert new["spec"]["clusterIPs"] == ["10.0.0.5"]
+    assert kind.validate_update(new, old) == []
+
+
+def test_cluster_ip_may_not_become_none():
+    kind = ServiceKind("10.0.0.0/24")
+    old = service(clusterIP="10.0.0.5")
+    kind.prepare_create(old)
+
+    new = updated(kind, old, clusterIP="None")
+
+    assert messages(kind.validate_update(new, old)) == [
+        'spec.clusterIPs[0]: Invalid value: []string{"None"}: may not change '
+        "once set"]
+
+
+def test_to_external_name_drops_the_ip_and_gives_it_back_once_stored():
+    kind = ServiceKind("10.0.0.0/24")
+    old = service(clusterIP="10.0.0.5")
+    kind.prepare_create(old)
+
+    new = updated(kind, old, type="ExternalName", externalName="example.com")
+    finish = kind.begin_update(new, old)
+
+    assert "clusterIP" not in new["spec"] and "ipFamilies" not in new["spec"]
+    assert kind.validate_update(new, old) == []
+    assert kind.allocator.free == 252
+    finish(True)
+    assert kind.allocator.free == 253
+
+
+def test_from_external_name_allocates_and_a_failed_update_gives_it_back():
+    kind = ServiceKind("10.0.0.0/24")
+    old = service(type="ExternalName", externalName="example.com")
+    kind.prepare_create(old)
+
+    new = updated(kind, old, type="ClusterIP", externalName=None)
+    finish = kind.begin_update(new, old)
+
+    assert new["spec"]["clusterIPs"] == [new["spec"]["clusterIP"]]
+    assert new["spec"]["ipFamilyPolicy"] == "SingleStack"
+    assert kind.validate_update(new, old) == []
+    assert kind.allocator.free == 252
+    finish(False)
+    assert kind.allocator.free == 253
+
+
+def test_node_ports_are_allocated_per_port_number():
+    kind = ServiceKind()
+    svc = service(type="NodePort", ports=[
+        {"port": 53, "name": "dns"}, {"port": 53, "name": "dns-udp",
+                                      "protocol": "UDP"}, {"port": 80, "name": "web"}])
+
+    kind.prepare_create(svc)
+
+    numbers = [p["nodePort"] for p in svc["spec"]["ports"]]
+    assert numbers[0] == numbers[1] != numbers[2]
+    assert all(30000 <= n <= 32767 for n in numbers)
+    assert kind.validate(svc) == []
+
+
+@pytest.mark.parametrize("node_port,expected", [
+    (31000, "spec.ports[0].nodePort: Invalid value: 31000: provided port is already "
+            "allocated"),
+    (80, "spec.ports[0].nodePort: Invalid value: 80: provided port is not in the "
+         "valid range. The range of valid ports is 30000-32767"),
+], ids=["taken", "out-of-range"])
+def test_requested_node_port_refused(node_port, expected):
+    kind = ServiceKind()
+    kind.prepare_create(service("first", type="NodePort",
+                                ports=[{"port": 80, "nodePort": 31000}]))
+    svc = service(type="NodePort", ports=[{"port": 80, "nodePort": node_port}])
+
+    with pytest.raises(Invalid) as raised:
+        kind.prepare_create(svc)
+
+    assert messages(raised.value.errors) == [expected]
+    assert kind.allocator.free == 252  # the second service's IP went back
+
+
+def test_load_balancer_may_go_without_node_ports():
+    kind = ServiceKind()
+    svc = service(type="LoadBalancer", allocateLoadBalancerNodePorts=False)
+
+    kind.prepare_create(svc)
+
+    assert "nodePort" not in svc["spec"]["ports"][0]
+
+
+def test_node_port_to_cluster_ip_gives_the_ports_back():
+    kind = ServiceKind()
+    old = service(type="NodePort", ports=[{"port": 80, "nodePort": 31000}])
+    kind.prepare_create(old)
+
+    new = updated(kind, old, type="ClusterIP")
+    kind.begin_update(new, old)(True)
+
+    assert new["spec"]["ports"] == [{"port": 80, "protocol": "TCP",
+                                     "targetPort": 80}]
+    assert "externalTrafficPolicy" not in new["spec"]
+    assert kind.validate_update(new, old) == []
+    kind.prepare_create(service("again", type="NodePort",
+                                ports=[{"port": 80, "nodePort": 31000}]))
+
+
+def test_resubmitted_node_port_service_keeps_its_ports():
+    kind = ServiceKind()
+    old = service(type="NodePort")
+    kind.prepare_create(old)
+    new = service(type="NodePort")
+    new["metadata"] = copy.deepcopy(old["metadata"])
+
+    kind.prepare_update(new, old)
+    kind.begin_update(new, old)(True)
+
+    assert new["spec"]["ports"] == old["spec"]["ports"]
+    assert kind.allocations.ports.holds(old["spec"]["ports"][0]["nodePort"])
+
+
+def test_cluster_ip_to_node_port_allocates_and_a_taken_port_is_refused():
+    kind = ServiceKind()
+    kind.prepare_create(service("first", type="NodePort",
+                                ports=[{"port": 80, "nodePort": 31000}]))
+    old = service()
+    kind.prepare_create(old)
+
+    taken = updated(kind, old, type="NodePort",
+                    ports=[{"port": 80, "nodePort": 31000}])
+    with pytest.raises(Invalid):
+        kind.begin_update(taken, old)
+    fresh = updated(kind, old, type="NodePort")
+    kind.begin_update(fresh, old)(True)
+
+    assert 30000 <= fresh["spec"]["ports"][0]["nodePort"] <= 32767
+
+
+def test_restore_takes_back_node_ports():
+    stored = service(type="NodePort", clusterIP="10.0.0.7",
+                     ports=[{"port": 80, "nodePort": 31000}])
+    ServiceKind().prepare_create(stored)
+    kind = ServiceKind()
+
+    kind.restore(stored)
+
+    assert kind.allocations.ports.holds(31000)
+    with pytest.raises(Invalid):
+        kind.prepare_create(service("b", type="NodePort",
+                                    ports=[{"port": 80, "nodePort": 31000}]))
+
+
+def test_headless_node_port_is_refused():
+    kind = ServiceKind()
+    svc = service(type="NodePort", clusterIP="None")
+    kind.prepare_create(svc)
+
+    assert "spec.clusterIPs[0]: Invalid value: \"None\": may not be set to 'None' " \
+        "for NodePort services" in messages(kind.validate(svc))
+
+
 # Printing and field selectors.
 
 def test_row():
