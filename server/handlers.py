@@ -93,6 +93,10 @@ async def _dispatch(request: web.Request, group: str,
 
 def _route(method: str, info: RequestInfo, request: web.Request) -> Callable:
     sub = info.subresource
+    if info.kind.virtual and (method, bool(info.name), sub, info.watch) != (
+            "POST", False, "", False):
+        raise MethodNotAllowed("the server does not allow this method on the "
+                               "requested resource")
     if info.watch or (method == "GET" and query_bool(request, "watch")):
         if method != "GET":
             raise MethodNotAllowed("the server does not allow this method on the "
@@ -357,9 +361,22 @@ async def _read_object(request: web.Request, info: RequestInfo,
 async def create_object(request: web.Request, info: RequestInfo) -> web.Response:
     api = request.app[API]
     obj, warnings = await _read_object(request, info, "CreateOptions")
+    if info.kind.virtual:
+        return respond(objects.encode(_review(info.kind, obj, request)), 201,
+                       warnings)
     created = await api.resources.create(info.kind, info.namespace, obj,
                                          _dry_run(request))
     return respond(objects.encode(created), 201, warnings)
+
+
+def _review(kind, obj: dict, request: web.Request) -> dict:
+    """A review kind's answer: validated, answered, not stored."""
+    from server.errors import Invalid
+
+    errors = kind.validate(obj)
+    if errors:
+        raise Invalid(kind.kind, "", errors, kind.group)
+    return kind.review(obj, request.get("user"))
 
 
 async def update_object(request: web.Request, info: RequestInfo) -> web.Response:

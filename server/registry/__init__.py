@@ -41,7 +41,7 @@ class Registry:
 def default_registry(options: RegistryOptions | None = None) -> Registry:
     from server.registry import apps, cluster, config, coordination, discovery
     from server.registry import events, pods
-    from server.registry import serviceaccounts, services, workloads
+    from server.registry import access, serviceaccounts, services, workloads
 
     options = options or RegistryOptions()
     return Registry([
@@ -59,6 +59,7 @@ def default_registry(options: RegistryOptions | None = None) -> Registry:
         coordination.LeaseKind(),
         discovery.EndpointSliceKind(),
         *apps.kinds(),
+        *access.kinds(),
     ])
 
 

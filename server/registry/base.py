@@ -85,6 +85,9 @@ class Kind:
     short_names: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     namespaced = True
+    # A kind only ever created and answered, never stored (the reviews of
+    # server.registry.access): its create calls review().
+    virtual = False
     verbs = ("create", "delete", "deletecollection", "get", "list", "patch",
              "update", "watch")
     # Subresources served for this kind: "status", "binding", "log", "scale".

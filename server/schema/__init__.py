@@ -7,15 +7,15 @@
 from __future__ import annotations
 
 from server.schema import (
-    apps, coordination, core, core_container, core_pod, core_scheduling,
+    access, apps, coordination, core, core_container, core_pod, core_scheduling,
     core_volumes, discovery, meta,
 )
 from server.schema.dsl import Field, ObjectSchema, Type
 
 SCHEMAS: dict[str, ObjectSchema] = {}
 
-for _module in (meta, core_pod, core_container, core_scheduling, core_volumes,
-                core, apps, coordination, discovery):
+for _module in (meta, access, core_pod, core_container, core_scheduling,
+                core_volumes, core, apps, coordination, discovery):
     for _schema in _module.SCHEMAS:
         if _schema.name in SCHEMAS:
             raise ValueError(f"schema {_schema.name} is defined twice")

@@ -28,6 +28,15 @@ SERVED = [
     ("apps", "ReplicaSet", "replicasets", True, ("status", "scale")),
 ]
 
+# The kinds that are only created, and answered (server.registry.access).
+REVIEWS = [
+    ("authentication.k8s.io", "SelfSubjectReview", "selfsubjectreviews", False, ()),
+    ("authorization.k8s.io", "SelfSubjectAccessReview", "selfsubjectaccessreviews",
+     False, ()),
+    ("authorization.k8s.io", "SelfSubjectRulesReview", "selfsubjectrulesreviews",
+     False, ()),
+]
+
 
 def served_registry() -> Registry:
     kinds = []

@@ -7,7 +7,7 @@ from openapi_spec_validator import validate
 
 from server import openapi
 from tests.server.kubectl_recorder import Recorder
-from tests.server.openapi_kinds import SERVED, served_registry
+from tests.server.openapi_kinds import REVIEWS, SERVED, served_registry
 
 GROUP_VERSIONS = [("", "v1"), ("apps", "v1"), ("coordination.k8s.io", "v1"),
                   ("discovery.k8s.io", "v1")]
@@ -68,10 +68,26 @@ def _patch_ops(document: dict) -> list[dict]:
 def test_the_kinds_under_test_are_those_the_server_serves():
     from server.registry import default_registry
 
+    kinds = default_registry().kinds
     served = [(k.group, k.kind, k.resource, k.namespaced, tuple(k.subresources))
-              for k in default_registry().kinds]
+              for k in kinds if not k.virtual]
+    reviews = [(k.group, k.kind, k.resource, k.namespaced, tuple(k.subresources))
+               for k in kinds if k.virtual]
 
     assert sorted(served) == sorted(SERVED)
+    assert sorted(reviews) == sorted(REVIEWS)
+
+
+@pytest.mark.parametrize("review", REVIEWS, ids=[r[1] for r in REVIEWS])
+def test_a_review_kind_is_only_created(review):
+    from server.registry import default_registry
+
+    group, kind_name, resource = review[:3]
+    document = openapi.openapi_v3_document(default_registry(), group, "v1")
+    url = f"/apis/{group}/v1/{resource}"
+
+    assert set(document["paths"][url]) == {"post", "parameters"}
+    assert not [p for p in document["paths"] if p.startswith(url + "/")]
 
 
 @pytest.mark.parametrize("served", SERVED, ids=[s[1] for s in SERVED])
