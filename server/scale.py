@@ -41,7 +41,12 @@ def _replicas(scale: dict, kind_name: str, name: str) -> int:
     spec = scale.get("spec")
     replicas = spec.get("replicas", 0) if isinstance(spec, dict) else None
     if not isinstance(replicas, int) or isinstance(replicas, bool):
-        raise BadRequest("Scale.spec.replicas must be an integer")
+        from server.gojson import json_kind
+
+        # The words of decoding the body into autoscaling/v1's Scale.
+        raise BadRequest('Scale in version "v1" cannot be handled as a Scale: json: '
+                         f"cannot unmarshal {json_kind(replicas)} into Go struct "
+                         "field ScaleSpec.spec.replicas of type int32")
     if replicas < 0:
         raise Invalid("Scale", name, [FieldError(
             "Invalid value", "spec.replicas", replicas,

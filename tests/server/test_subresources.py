@@ -43,6 +43,20 @@ def test_scale_reads_and_writes_replicas(api, namespace):
     assert stored["spec"]["replicas"] == 5 and stored["metadata"]["generation"] == 3
 
 
+def test_a_scale_that_is_not_a_number_is_a_bad_request(api, namespace):
+    api.create("replicationcontrollers", namespace, rc("two"))
+    path = api.path("replicationcontrollers", namespace, "two", "scale")
+
+    response = api.request("PATCH", path, {"spec": {"replicas": "two"}}, MERGE_PATCH)
+
+    assert status_of(response) == (
+        400, "BadRequest", 'Scale in version "v1" cannot be handled as a Scale: '
+        "json: cannot unmarshal string into Go struct field ScaleSpec.spec.replicas "
+        "of type int32")
+    stored = api.get("replicationcontrollers", namespace, "two").json()
+    assert stored["spec"]["replicas"] == 2
+
+
 def test_a_negative_scale_is_invalid(api, namespace):
     api.create("replicationcontrollers", namespace, rc("neg"))
     path = api.path("replicationcontrollers", namespace, "neg", "scale")
