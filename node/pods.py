@@ -27,7 +27,8 @@ import orjson
 
 from node.backoff import RestartBackoff, RetryDelay, go_duration
 from node.client import TRANSIENT, APIClient, Conflict, NotFound, pod_path
-from node.env import ConfigError, command_line, container_env
+from node.env import ConfigError, command_line, container_env, pod_services, \
+    service_env
 from node.events import EventRecorder
 from node.probes import ContainerProbes
 from node.runtime import process as proc
@@ -305,7 +306,8 @@ class PodWorker:
                     f'Container image "{spec.get("image", "")}" already present '
                     "on machine")
         try:
-            env = await container_env(self.pod, spec, self.ctx.host_ip, self._lookup)
+            env = await container_env(self.pod, spec, self.ctx.host_ip, self._lookup,
+                                      await self._service_variables())
         except ConfigError as err:
             self._fail_config(spec, record, "CreateContainerConfigError", str(err))
             self._wake_in(self.ctx.retry_period)
@@ -571,9 +573,10 @@ class PodWorker:
         readers = [PipeReader(proc.open_reader(path), stream, logfile)
                    for path, stream in zip(pipes, ("stdout", "stderr"))]
         try:
-            env = await container_env(self.pod, spec, self.ctx.host_ip, self._lookup)
-        except ConfigError:
-            env = {}
+            env = await container_env(self.pod, spec, self.ctx.host_ip, self._lookup,
+                                      await self._service_variables())
+        except (ConfigError, *TRANSIENT):
+            env = {}  # only what `kubectl exec` would see is lost
         full_env = {**proc.base_env(), "HOSTNAME": self._hostname(), **env}
         cwd = spec.get("workingDir") or str(self._work_dir())
         self._attach(spec, process, logfile, readers, full_env, cwd)
@@ -707,6 +710,21 @@ class PodWorker:
                                              f"{resource}/{name}")
         except NotFound:
             return None
+
+    async def _service_variables(self) -> dict[str, str]:
+        # TODO: the agent reads the services at each container start; the
+        # kubelet keeps an informer of them. Cluster IPs do not route here
+        # either: nothing plays kube-proxy for the process runtime.
+        try:
+            kubernetes = await self.ctx.client.get(
+                "/api/v1/namespaces/default/services/kubernetes")
+        except NotFound:
+            kubernetes = None
+        listed = []
+        if self.pod["spec"].get("enableServiceLinks", True):
+            listed = (await self.ctx.client.get(
+                f"/api/v1/namespaces/{self.namespace}/services")).get("items") or []
+        return service_env(pod_services(self.pod, listed, kubernetes))
 
     def stop_watching(self) -> None:
         """Let go of the running processes without stopping them (agent shutdown)."""
