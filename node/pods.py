@@ -32,7 +32,8 @@ from node.env import ConfigError, command_line, container_env, pod_services, \
 from node.events import EventRecorder
 from node.probes import ContainerProbes
 from node.runtime import process as proc
-from node.runtime.logfile import LogFile, PipeReader
+from node import termination
+from node.runtime.logfile import LogFile, PipeReader, parse_rfc3339
 from node.state import StateStore
 from node.hooks import run_hook
 from node.status import ZERO_TIME, ContainerRecord, is_sidecar, now_rfc3339, \
@@ -315,6 +316,8 @@ class PodWorker:
         full_env = {**proc.base_env(), "HOSTNAME": self._hostname(), **env}
         container_id = "process://" + secrets.token_hex(32)
         record.begin_run(container_id)
+        full_env[termination.ENV_VAR] = str(termination.prepare(
+            self.ctx.store.run_dir(self.uid, spec["name"], record.restart_count)))
         cwd = spec.get("workingDir") or str(self._work_dir())
         logfile, readers, pipes = self._open_logs(spec["name"], record.restart_count)
         try:
@@ -419,10 +422,22 @@ class PodWorker:
         record = self.records[name]
         code = run.process.exit_code
         reason, message = ("", "") if code is not None else LOST_EXIT
-        record.ended(terminated_state(137 if code is None else code, record.started_at,
-                                      now_rfc3339(), record.container_id, reason,
-                                      message), time.time())
+        code = 137 if code is None else code
+        message = ": ".join(m for m in (message, self._message(name, code)) if m)
+        record.ended(terminated_state(code, record.started_at, now_rfc3339(),
+                                      record.container_id, reason, message),
+                     time.time())
         log.debug("container %s/%s exited code=%s", self.key, name, code)
+
+    def _message(self, name: str, exit_code: int) -> str:
+        """The termination message the run that just ended left."""
+        record, store = self.records[name], self.ctx.store
+        run_dir = store.run_dir(self.uid, name, record.restart_count)
+        started = parse_rfc3339(record.started_at) / 1e9 if record.started_at else 0
+        return termination.read_message(
+            self.spec_of(name) or {}, termination.message_path(run_dir), started,
+            exit_code, store.log_dir(self.namespace, self.name, self.uid, name),
+            record.restart_count)
 
     async def _restart_unhealthy(self) -> None:
         for name, run in list(self.runs.items()):
@@ -578,6 +593,8 @@ class PodWorker:
         except (ConfigError, *TRANSIENT):
             env = {}  # only what `kubectl exec` would see is lost
         full_env = {**proc.base_env(), "HOSTNAME": self._hostname(), **env}
+        full_env[termination.ENV_VAR] = str(termination.message_path(
+            store.run_dir(self.uid, spec["name"], record.restart_count)))
         cwd = spec.get("workingDir") or str(self._work_dir())
         self._attach(spec, process, logfile, readers, full_env, cwd)
         log.info("pod %s: adopted container %s (pid %d)", self.key, spec["name"],
