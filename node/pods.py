@@ -56,6 +56,8 @@ MINIMUM_GRACE = 2
 # stopped because the node goes away says.
 SHUTDOWN_REASON = "Terminated"
 SHUTDOWN_MESSAGE = "Pod was terminated in response to imminent node shutdown."
+# Not a kubelet reason: the kubelet mounts every volume or does not start the pod.
+VOLUMES_REASON = "VolumesNotMounted"
 
 
 @dataclass
@@ -120,6 +122,7 @@ class PodWorker:
         self._deadline: float | None = None
         self._sent: dict | None = None
         self._saved_bytes = b""
+        self.volumes_warned = bool(self.saved.get("volumesWarned"))
 
     # -- the loop ---------------------------------------------------------------
 
@@ -178,6 +181,7 @@ class PodWorker:
             await self._terminate()
             return
         if self.rejection is None and not self.is_terminal():
+            self._warn_of_volumes()
             self._collect_exits()
             await self._restart_unhealthy()
             await self._restart_changed()
@@ -214,6 +218,29 @@ class PodWorker:
 
     def _is_init(self, spec: dict) -> bool:
         return spec in (self.pod["spec"].get("initContainers") or [])
+
+    def _warn_of_volumes(self) -> None:
+        """Say once that the pod's volumes are not there: a process has no
+        mount namespace, so a mountPath such as /etc/config cannot be made."""
+        # TODO: configMap, secret and emptyDir volumes could be written to a
+        # per-pod directory whose path a variable names; no mountPath would
+        # hold them still, so the pods would need changing either way.
+        volumes = [v.get("name", "") for v in self.pod["spec"].get("volumes") or []]
+        if self.volumes_warned or not volumes:
+            return
+        self.volumes_warned = True
+        mounts = sorted({m.get("mountPath", "") for c in self._containers()
+                         for m in c.get("volumeMounts") or []})
+        message = (f"volumes [{' '.join(volumes)}] are not mounted: the kctl process "
+                   "runtime does not mount volumes")
+        if mounts:
+            message += f", so [{' '.join(mounts)}] do not exist for the containers"
+        log.warning("pod %s: %s", self.key, message)
+        self._event(None, "Warning", VOLUMES_REASON, message)
+
+    def _containers(self) -> list[dict]:
+        spec = self.pod["spec"]
+        return (spec.get("initContainers") or []) + spec["containers"]
 
     def _should_restart(self, spec: dict, record: ContainerRecord) -> bool:
         policy = self.pod["spec"].get("restartPolicy", "Always")
@@ -643,6 +670,7 @@ class PodWorker:
     def save(self) -> None:
         state = {"uid": self.uid, "namespace": self.namespace, "name": self.name,
                  "startTime": self.start_time, "grace": self._grace(),
+                 "volumesWarned": self.volumes_warned,
                  "containers": {n: r.to_dict() for n, r in self.records.items()}}
         data = orjson.dumps(state)
         if data != self._saved_bytes:
