@@ -17,6 +17,7 @@ import socket
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import aiohttp
 import click
@@ -27,7 +28,7 @@ from node.events import EventRecorder
 from node.logs import make_app, serve
 from node.manager import PodManager
 from node.pods import NodeContext
-from node.registration import NodeRegistration, NodeSettings
+from node.registration import NodeRegistration, NodeSettings, RegistrationRefused
 from node.state import StateStore
 
 log = logging.getLogger("node.agent")
@@ -85,6 +86,22 @@ def detect_node_ip() -> str:
 
 class DataDirBusy(Exception):
     pass
+
+
+class InvalidServer(Exception):
+    pass
+
+
+def check_server_url(url: str) -> None:
+    """Refuse a --server no request could reach, before retrying forever."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # raises ValueError on a port that is not a number
+    except ValueError as err:
+        raise InvalidServer(f'invalid --server "{url}": {err}') from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidServer(f'invalid --server "{url}": want an http:// or '
+                               "https:// URL with a host")
 
 
 def lock_data_dir(data_dir: Path) -> int:
@@ -266,6 +283,11 @@ def node_command(server, name, data_dir, address, port, max_pods, token, node_ip
       kctl node --simulate --count 100
     """
     logging.basicConfig(level=log_level.upper(), format=LOG_FORMAT, stream=sys.stderr)
+    try:
+        check_server_url(server)
+    except InvalidServer as err:
+        click.echo(f"error: {err}", err=True)
+        sys.exit(1)
     if simulate:
         _run_simulated(server, token, node_ip, max_pods, count, name_prefix, capacity,
                        node_lease_duration_seconds, node_status_update_frequency,
@@ -282,6 +304,6 @@ def node_command(server, name, data_dir, address, port, max_pods, token, node_ip
         keep_pods_on_shutdown=keep_pods_on_shutdown)
     try:
         asyncio.run(run_agent(settings))
-    except DataDirBusy as err:
+    except (DataDirBusy, RegistrationRefused) as err:
         click.echo(f"error: {err}", err=True)
         sys.exit(1)

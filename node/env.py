@@ -1,7 +1,10 @@
 """A container's environment: ``env`` and ``envFrom`` as the kubelet builds it.
 
-Values expand ``$(VAR)`` references to variables defined earlier in the list;
-``valueFrom`` reads the pod's fields (the downward API), ConfigMaps and Secrets.
+Values expand ``$(VAR)`` references to variables defined earlier in the list,
+then to the service variables; ``valueFrom`` reads the pod's fields (the
+downward API), ConfigMaps and Secrets. Every container also gets the service
+variables (``KUBERNETES_SERVICE_HOST`` and the rest, see :func:`service_env`)
+that its own ``env`` does not define.
 A missing ConfigMap, Secret or key that is not optional is a
 :class:`ConfigError`, which the kubelet reports as CreateContainerConfigError.
 """
@@ -92,9 +95,65 @@ async def _value_from(ref: dict, pod: dict, host_ip: str, lookup: Lookup) -> str
                       "are supported by the process runtime")
 
 
+def _env_name(name: str) -> str:
+    return name.upper().replace("-", "_")
+
+
+def service_env(services: list[dict]) -> dict[str, str]:
+    """The Docker-link-style variables the kubelet gives a pod for each service
+    with a cluster IP (pkg/kubelet/envvars): NAME_SERVICE_HOST, NAME_SERVICE_PORT,
+    NAME_SERVICE_PORT_<PORT NAME>, NAME_PORT and NAME_PORT_<port>_<PROTO>_*."""
+    env: dict[str, str] = {}
+    for service in services:
+        spec = service.get("spec") or {}
+        host, ports = spec.get("clusterIP", ""), spec.get("ports") or []
+        if host in ("", "None") or not ports:
+            continue
+        prefix = _env_name(service["metadata"]["name"])
+        env[f"{prefix}_SERVICE_HOST"] = host
+        env[f"{prefix}_SERVICE_PORT"] = str(ports[0]["port"])
+        for port in ports:
+            if port.get("name"):
+                env[f"{prefix}_SERVICE_PORT_{_env_name(port['name'])}"] = \
+                    str(port["port"])
+        for i, port in enumerate(ports):
+            env.update(_link_env(prefix, host, port, first=i == 0))
+    return env
+
+
+def _link_env(prefix: str, host: str, port: dict, first: bool) -> dict[str, str]:
+    protocol = port.get("protocol") or "TCP"
+    address = f"[{host}]:{port['port']}" if ":" in host else f"{host}:{port['port']}"
+    url = f"{protocol.lower()}://{address}"
+    link = f"{prefix}_PORT_{port['port']}_{protocol.upper()}"
+    env = {f"{prefix}_PORT": url} if first else {}
+    env.update({link: url, f"{link}_PROTO": protocol.lower(),
+                f"{link}_PORT": str(port["port"]), f"{link}_ADDR": host})
+    return env
+
+
+def pod_services(pod: dict, in_namespace: list[dict],
+                 kubernetes: dict | None) -> list[dict]:
+    """The services whose variables a pod gets, as the kubelet's
+    getServiceEnvVarMap picks them: ``kubernetes`` in ``default`` always, the
+    pod's namespace's own only with enableServiceLinks (true by default)."""
+    chosen = {}
+    if kubernetes is not None:
+        chosen["kubernetes"] = kubernetes
+    namespace = pod["metadata"].get("namespace", "default")
+    if pod["spec"].get("enableServiceLinks", True):
+        # The namespace's own service of a name wins, a "kubernetes" one too.
+        chosen.update({s["metadata"]["name"]: s for s in in_namespace
+                       if s["metadata"].get("namespace", namespace) == namespace})
+    return list(chosen.values())
+
+
 async def container_env(pod: dict, container: dict, host_ip: str,
-                        lookup: Lookup) -> dict[str, str]:
-    """The variables a container defines, in the order Kubernetes applies them."""
+                        lookup: Lookup,
+                        services: dict[str, str] | None = None) -> dict[str, str]:
+    """The variables a container defines, in the order Kubernetes applies them,
+    then the ``services`` variables it does not define itself."""
+    services = services or {}
     namespace = pod["metadata"].get("namespace", "default")
     env: dict[str, str] = {}
     for source in container.get("envFrom") or []:
@@ -111,9 +170,9 @@ async def container_env(pod: dict, container: dict, host_ip: str,
             if value is None:
                 continue
         else:
-            value = expand(var.get("value", ""), env)
+            value = expand(var.get("value", ""), {**services, **env})
         env[var["name"]] = value
-    return env
+    return {**env, **{k: v for k, v in services.items() if k not in env}}
 
 
 def command_line(container: dict, env: dict[str, str]) -> list[str]:

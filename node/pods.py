@@ -27,14 +27,17 @@ import orjson
 
 from node.backoff import RestartBackoff, RetryDelay, go_duration
 from node.client import TRANSIENT, APIClient, Conflict, NotFound, pod_path
-from node.env import ConfigError, command_line, container_env
+from node.env import ConfigError, command_line, container_env, pod_services, \
+    service_env
 from node.events import EventRecorder
 from node.probes import ContainerProbes
 from node.runtime import process as proc
-from node.runtime.logfile import LogFile, PipeReader
+from node import termination
+from node.runtime.logfile import LogFile, PipeReader, parse_rfc3339
 from node.state import StateStore
-from node.status import ZERO_TIME, ContainerRecord, now_rfc3339, pod_status, \
-    terminated_state, with_transition_times
+from node.hooks import run_hook
+from node.status import ZERO_TIME, ContainerRecord, is_sidecar, now_rfc3339, \
+    pod_status, terminated_state, with_transition_times
 
 log = logging.getLogger("node.pods")
 
@@ -46,10 +49,15 @@ LOST_EXIT = ("ContainerStatusUnknown",
              "The container's exit code was lost: it ended while the node agent "
              "was not running")
 DEFAULT_GRACE = 30
+# The kubelet gives every container at least this long between SIGTERM and
+# SIGKILL, whatever its hooks and turn took (minimumGracePeriodInSeconds).
+MINIMUM_GRACE = 2
 # The kubelet's graceful node shutdown (pkg/kubelet/nodeshutdown): what a pod it
 # stopped because the node goes away says.
 SHUTDOWN_REASON = "Terminated"
 SHUTDOWN_MESSAGE = "Pod was terminated in response to imminent node shutdown."
+# Not a kubelet reason: the kubelet mounts every volume or does not start the pod.
+VOLUMES_REASON = "VolumesNotMounted"
 
 
 @dataclass
@@ -109,10 +117,12 @@ class PodWorker:
         self.done = False
         self.shut_down = False
         self.wake = asyncio.Event()
+        self.changed = asyncio.Event()  # the pod was updated or removed
         self.task: asyncio.Task | None = None
         self._deadline: float | None = None
         self._sent: dict | None = None
         self._saved_bytes = b""
+        self.volumes_warned = bool(self.saved.get("volumesWarned"))
 
     # -- the loop ---------------------------------------------------------------
 
@@ -127,11 +137,13 @@ class PodWorker:
     def update(self, pod: dict) -> None:
         self.pod = pod
         self.wake.set()
+        self.changed.set()
 
     def removed(self) -> None:
         """The pod is gone from the API server: stop what is left of it."""
         self.gone = True
         self.wake.set()
+        self.changed.set()
 
     async def run(self) -> None:
         retry = RetryDelay(initial=1.0, cap=30.0)
@@ -169,12 +181,17 @@ class PodWorker:
             await self._terminate()
             return
         if self.rejection is None and not self.is_terminal():
+            self._warn_of_volumes()
             self._collect_exits()
             await self._restart_unhealthy()
             await self._restart_changed()
             if await self._sync_init_containers():
                 for spec in self.pod["spec"]["containers"]:
-                    await self._sync_container(spec, init=False)
+                    await self._sync_container(spec)
+                await self._stop_sidecars_when_done()
+        elif self.runs:
+            # A failed init container made the pod Failed: its sidecars go too.
+            await self._stop_containers(self._grace())
         await self._report()
         self.save()
 
@@ -190,36 +207,97 @@ class PodWorker:
         record = self.records.get(spec["name"])
         if record is None:
             record = self.records[spec["name"]] = ContainerRecord(spec["name"])
+            if self.pod["spec"].get("initContainers"):
+                # The kubelet's default waiting reason in a pod with init
+                # containers, until each container is started.
+                record.reason = "PodInitializing"
         if record.state != "running":
             # A running container reports the image it was started as.
             record.image = spec.get("image", "")
         return record
 
-    def _should_restart(self, record: ContainerRecord, init: bool) -> bool:
+    def _is_init(self, spec: dict) -> bool:
+        return spec in (self.pod["spec"].get("initContainers") or [])
+
+    def _warn_of_volumes(self) -> None:
+        """Say once that the pod's volumes are not there: a process has no
+        mount namespace, so a mountPath such as /etc/config cannot be made."""
+        # TODO: configMap, secret and emptyDir volumes could be written to a
+        # per-pod directory whose path a variable names; no mountPath would
+        # hold them still, so the pods would need changing either way.
+        volumes = [v.get("name", "") for v in self.pod["spec"].get("volumes") or []]
+        if self.volumes_warned or not volumes:
+            return
+        self.volumes_warned = True
+        mounts = sorted({m.get("mountPath", "") for c in self._containers()
+                         for m in c.get("volumeMounts") or []})
+        message = (f"volumes [{' '.join(volumes)}] are not mounted: the kctl process "
+                   "runtime does not mount volumes")
+        if mounts:
+            message += f", so [{' '.join(mounts)}] do not exist for the containers"
+        log.warning("pod %s: %s", self.key, message)
+        self._event(None, "Warning", VOLUMES_REASON, message)
+
+    def _containers(self) -> list[dict]:
+        spec = self.pod["spec"]
+        return (spec.get("initContainers") or []) + spec["containers"]
+
+    def _should_restart(self, spec: dict, record: ContainerRecord) -> bool:
         policy = self.pod["spec"].get("restartPolicy", "Always")
-        if init:
+        if is_sidecar(spec):
+            # Restarted whatever the pod's policy, until the app containers are done.
+            return not self._app_containers_done()
+        if self._is_init(spec):
             return policy != "Never" and not record.succeeded()
         return policy == "Always" or (policy == "OnFailure" and not record.succeeded())
 
+    def _app_containers_done(self) -> bool:
+        """Every app container has ended and will not run again."""
+        for spec in self.pod["spec"]["containers"]:
+            record = self.records.get(spec["name"])
+            if record is None or not record.runs or record.state == "running" or \
+                    record.restart_pending or self._should_restart(spec, record):
+                return False
+        return True
+
     async def _sync_init_containers(self) -> bool:
-        """Run the first unfinished init container; True once all succeeded."""
+        """Start the init containers in order: a regular one must succeed, a
+        sidecar must have started (its startup probe passed) before the next
+        begins; True once all did. Sidecars that exit are started again."""
+        initialized = any(self.records.get(c["name"]) and
+                          self.records[c["name"]].runs
+                          for c in self.pod["spec"]["containers"])
         for spec in self.pod["spec"].get("initContainers") or []:
             record = self._record(spec)
-            if record.succeeded() and record.state == "terminated":
+            if is_sidecar(spec):
+                if record.state != "running":
+                    await self._sync_container(spec)
+                run = self.runs.get(spec["name"])
+                if not initialized and not (run and run.probes.started):
+                    return False
+                continue
+            if initialized or (record.succeeded() and record.state == "terminated"):
                 continue
             if record.state != "running":
-                await self._sync_container(spec, init=True)
+                await self._sync_container(spec)
             return False
         return True
 
-    async def _sync_container(self, spec: dict, init: bool) -> None:
+    async def _stop_sidecars_when_done(self) -> None:
+        """Once the app containers are done for good, the sidecars stop, and
+        the pod can complete."""
+        if self.runs and self._app_containers_done() and all(
+                is_sidecar(self.spec_of(name)) for name in self.runs):
+            await self._stop_containers(self._grace())
+
+    async def _sync_container(self, spec: dict) -> None:
         record = self._record(spec)
         if record.state == "running":
             return
         if record.restart_pending:
             record.restart_pending = False
         elif record.runs:
-            if not self._should_restart(record, init):
+            if not self._should_restart(spec, record):
                 return
             key = f"{self.uid}/{spec['name']}"
             backoff = self.ctx.backoff
@@ -256,7 +334,8 @@ class PodWorker:
                     f'Container image "{spec.get("image", "")}" already present '
                     "on machine")
         try:
-            env = await container_env(self.pod, spec, self.ctx.host_ip, self._lookup)
+            env = await container_env(self.pod, spec, self.ctx.host_ip, self._lookup,
+                                      await self._service_variables())
         except ConfigError as err:
             self._fail_config(spec, record, "CreateContainerConfigError", str(err))
             self._wake_in(self.ctx.retry_period)
@@ -264,6 +343,8 @@ class PodWorker:
         full_env = {**proc.base_env(), "HOSTNAME": self._hostname(), **env}
         container_id = "process://" + secrets.token_hex(32)
         record.begin_run(container_id)
+        full_env[termination.ENV_VAR] = str(termination.prepare(
+            self.ctx.store.run_dir(self.uid, spec["name"], record.restart_count)))
         cwd = spec.get("workingDir") or str(self._work_dir())
         logfile, readers, pipes = self._open_logs(spec["name"], record.restart_count)
         try:
@@ -276,12 +357,45 @@ class PodWorker:
             self.wake.set()
             return
         record.running(now_rfc3339(), process.identity.to_dict())
-        self._attach(spec, process, logfile, readers, full_env, cwd)
+        run = self._attach(spec, process, logfile, readers, full_env, cwd)
         self.save()
         log.info("pod %s: started container %s (pid %d)", self.key, spec["name"],
                  process.pid)
         self._event(spec, "Normal", "Created", f"Created container {spec['name']}")
         self._event(spec, "Normal", "Started", f"Started container {spec['name']}")
+        await self._post_start(spec, record, run)
+
+    async def _post_start(self, spec: dict, record: ContainerRecord, run: Run) -> None:
+        """Run the postStart hook; the kubelet kills a container whose hook
+        failed. Nothing else of the pod starts until the hook has ended, and a
+        deletion cuts it short."""
+        handler = (spec.get("lifecycle") or {}).get("postStart")
+        if not handler:
+            return
+        hook = asyncio.create_task(run_hook(handler, self.pod, spec, run.env,
+                                            run.cwd, self.ctx.http))
+        stopping = asyncio.create_task(self._deletion_requested())
+        await asyncio.wait({hook, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if not hook.done():
+            hook.cancel()
+            return
+        message = hook.result()
+        if message is None:
+            return
+        log.warning("pod %s: %s", self.key, message)
+        # Only this much in the event, as the kubelet: the message may hold secrets.
+        self._event(spec, "Warning", "FailedPostStartHook", "PostStartHook failed")
+        self._event(spec, "Normal", "Killing", "FailedPostStartHook")
+        await self._kill(spec["name"], self._grace())
+        self._finish(spec["name"], run)
+        if self._should_restart(spec, record):
+            record.waiting("PostStartHookError", message)
+
+    async def _deletion_requested(self) -> None:
+        while not self._terminating():
+            await self.changed.wait()
+            self.changed.clear()
 
     def _fail_config(self, spec: dict, record: ContainerRecord, reason: str,
                      message: str) -> None:
@@ -307,7 +421,7 @@ class PodWorker:
         logfile.close()
 
     def _attach(self, spec: dict, process: proc.ContainerProcess, logfile: LogFile,
-                readers: list[PipeReader], env: dict, cwd: str) -> None:
+                readers: list[PipeReader], env: dict, cwd: str) -> Run:
         name = spec["name"]
         probes = ContainerProbes(
             spec, env, cwd, self.ctx.http, on_change=self.wake.set,
@@ -316,6 +430,7 @@ class PodWorker:
         run.watcher = asyncio.create_task(self._watch_exit(process))
         self.runs[name] = run
         probes.start()
+        return run
 
     async def _watch_exit(self, process: proc.ContainerProcess) -> None:
         await process.exited.wait()
@@ -334,10 +449,22 @@ class PodWorker:
         record = self.records[name]
         code = run.process.exit_code
         reason, message = ("", "") if code is not None else LOST_EXIT
-        record.ended(terminated_state(137 if code is None else code, record.started_at,
-                                      now_rfc3339(), record.container_id, reason,
-                                      message), time.time())
+        code = 137 if code is None else code
+        message = ": ".join(m for m in (message, self._message(name, code)) if m)
+        record.ended(terminated_state(code, record.started_at, now_rfc3339(),
+                                      record.container_id, reason, message),
+                     time.time())
         log.debug("container %s/%s exited code=%s", self.key, name, code)
+
+    def _message(self, name: str, exit_code: int) -> str:
+        """The termination message the run that just ended left."""
+        record, store = self.records[name], self.ctx.store
+        run_dir = store.run_dir(self.uid, name, record.restart_count)
+        started = parse_rfc3339(record.started_at) / 1e9 if record.started_at else 0
+        return termination.read_message(
+            self.spec_of(name) or {}, termination.message_path(run_dir), started,
+            exit_code, store.log_dir(self.namespace, self.name, self.uid, name),
+            record.restart_count)
 
     async def _restart_unhealthy(self) -> None:
         for name, run in list(self.runs.items()):
@@ -347,7 +474,7 @@ class PodWorker:
                             f"{run.probes.failure}, will be restarted")
                 probe = spec.get("livenessProbe") or spec.get("startupProbe") or {}
                 grace = probe.get("terminationGracePeriodSeconds", self._grace())
-                await run.process.stop(grace)
+                await self._kill(name, grace)
                 self._finish(name, run)
 
     async def _restart_changed(self) -> None:
@@ -361,7 +488,7 @@ class PodWorker:
                 continue
             self._event(spec, "Normal", "Killing", f"Container {spec['name']} "
                         "definition changed, will be restarted")
-            await run.process.stop(self._grace())
+            await self._kill(spec["name"], self._grace())
             self._finish(spec["name"], run)
             record.restart_pending = True
 
@@ -376,12 +503,7 @@ class PodWorker:
         if meta.get("deletionTimestamp") and meta.get("deletionGracePeriodSeconds") \
                 is not None:
             grace = meta["deletionGracePeriodSeconds"]
-        grace = max(grace, 1)
-        for name in self.runs:
-            self._event(self.spec_of(name), "Normal", "Killing",
-                        f"Stopping container {name}")
-        await asyncio.gather(*(run.process.stop(grace) for run in self.runs.values()))
-        self._collect_exits()
+        await self._stop_containers(grace)
         if not self.gone:
             await self._report(terminal=True)
             await self._delete()
@@ -389,6 +511,61 @@ class PodWorker:
         self.ctx.backoff.forget(self.uid + "/")
         self.done = True
         log.info("pod %s: terminated", self.key)
+
+    async def _stop_containers(self, grace: float) -> None:
+        """Stop every running container within ``grace`` seconds: preStop hooks
+        all at once, then the app containers, then the sidecars in reverse
+        order, each once those after it have exited (the kubelet's termination
+        ordering)."""
+        for name in self.runs:
+            self._event(self.spec_of(name), "Normal", "Killing",
+                        f"Stopping container {name}")
+        inits = [c["name"] for c in self.pod["spec"].get("initContainers") or []]
+        sidecars = [n for n in reversed(inits) if n in self.runs]
+        apps = [n for n in self.runs if n not in sidecars]
+        kills, waited = [], [self.runs[n].process.exited for n in apps]
+        for name in apps:
+            kills.append(self._kill(name, grace))
+        for name in sidecars:
+            kills.append(self._kill(name, grace, after=list(waited)))
+            waited.append(self.runs[name].process.exited)
+        await asyncio.gather(*kills)
+        self._collect_exits()
+
+    async def _kill(self, name: str, grace: float,
+                    after: list[asyncio.Event] = ()) -> None:
+        """The kubelet's killContainer: the preStop hook, then this container's
+        turn, within the grace period; then SIGTERM, and SIGKILL after what is
+        left of it (never less than two seconds)."""
+        run, spec = self.runs[name], self.spec_of(name)
+        deadline = asyncio.get_running_loop().time() + grace
+        handler = ((spec or {}).get("lifecycle") or {}).get("preStop")
+        if handler and grace > 0 and not run.process.exited.is_set():
+            await self._pre_stop(spec, run, handler, grace)
+        if after:
+            left = deadline - asyncio.get_running_loop().time()
+            waits = asyncio.gather(*(event.wait() for event in after))
+            try:
+                await asyncio.wait_for(waits, max(left, 0))
+            except asyncio.TimeoutError:
+                pass
+        left = deadline - asyncio.get_running_loop().time()
+        await run.process.stop(max(left, MINIMUM_GRACE))
+
+    async def _pre_stop(self, spec: dict, run: Run, handler: dict,
+                        grace: float) -> None:
+        try:
+            message = await asyncio.wait_for(
+                run_hook(handler, self.pod, spec, run.env, run.cwd, self.ctx.http),
+                grace)
+        except asyncio.TimeoutError:
+            # No event for a hook that ran out of time: the kubelet only logs it.
+            log.info("pod %s: preStop hook of %s not completed in %gs", self.key,
+                     spec["name"], grace)
+            return
+        if message is not None:
+            log.warning("pod %s: %s", self.key, message)
+            self._event(spec, "Warning", "FailedPreStopHook", "PreStopHook failed")
 
     async def shut_down_node(self, grace: float, report_time: float,
                              keep_pod: bool = False) -> None:
@@ -400,12 +577,7 @@ class PodWorker:
         agent does not adopt them."""
         if self.done or self.rejection is not None or self.is_terminal():
             return
-        grace = min(grace, self._grace())
-        for name in self.runs:
-            self._event(self.spec_of(name), "Normal", "Killing",
-                        f"Stopping container {name}")
-        await asyncio.gather(*(run.process.stop(grace) for run in self.runs.values()))
-        self._collect_exits()
+        await self._stop_containers(min(grace, self._grace()))
         self.shut_down = not keep_pod
         self.save()
         await asyncio.wait_for(self._report(terminal=not keep_pod), report_time)
@@ -443,10 +615,13 @@ class PodWorker:
         readers = [PipeReader(proc.open_reader(path), stream, logfile)
                    for path, stream in zip(pipes, ("stdout", "stderr"))]
         try:
-            env = await container_env(self.pod, spec, self.ctx.host_ip, self._lookup)
-        except ConfigError:
-            env = {}
+            env = await container_env(self.pod, spec, self.ctx.host_ip, self._lookup,
+                                      await self._service_variables())
+        except (ConfigError, *TRANSIENT):
+            env = {}  # only what `kubectl exec` would see is lost
         full_env = {**proc.base_env(), "HOSTNAME": self._hostname(), **env}
+        full_env[termination.ENV_VAR] = str(termination.message_path(
+            store.run_dir(self.uid, spec["name"], record.restart_count)))
         cwd = spec.get("workingDir") or str(self._work_dir())
         self._attach(spec, process, logfile, readers, full_env, cwd)
         log.info("pod %s: adopted container %s (pid %d)", self.key, spec["name"],
@@ -495,6 +670,7 @@ class PodWorker:
     def save(self) -> None:
         state = {"uid": self.uid, "namespace": self.namespace, "name": self.name,
                  "startTime": self.start_time, "grace": self._grace(),
+                 "volumesWarned": self.volumes_warned,
                  "containers": {n: r.to_dict() for n, r in self.records.items()}}
         data = orjson.dumps(state)
         if data != self._saved_bytes:
@@ -579,6 +755,21 @@ class PodWorker:
                                              f"{resource}/{name}")
         except NotFound:
             return None
+
+    async def _service_variables(self) -> dict[str, str]:
+        # TODO: the agent reads the services at each container start; the
+        # kubelet keeps an informer of them. Cluster IPs do not route here
+        # either: nothing plays kube-proxy for the process runtime.
+        try:
+            kubernetes = await self.ctx.client.get(
+                "/api/v1/namespaces/default/services/kubernetes")
+        except NotFound:
+            kubernetes = None
+        listed = []
+        if self.pod["spec"].get("enableServiceLinks", True):
+            listed = (await self.ctx.client.get(
+                f"/api/v1/namespaces/{self.namespace}/services")).get("items") or []
+        return service_env(pod_services(self.pod, listed, kubernetes))
 
     def stop_watching(self) -> None:
         """Let go of the running processes without stopping them (agent shutdown)."""

@@ -74,10 +74,10 @@ async def http_probe(action: dict, container: dict, timeout: float,
         return False, (f'Get "{url}": context deadline exceeded '
                        "(Client.Timeout exceeded while awaiting headers)")
     except aiohttp.ClientError as err:
-        return False, f'Get "{url}": {_dial_error(host, port, err)}'
+        return False, f'Get "{url}": {dial_error(host, port, err)}'
 
 
-def _dial_error(host: str, port: int, err: Exception) -> str:
+def dial_error(host: str, port: int, err: Exception) -> str:
     cause = getattr(err, "os_error", None) or err
     if isinstance(cause, ConnectionRefusedError):
         return f"dial tcp {host}:{port}: connect: connection refused"

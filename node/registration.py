@@ -19,9 +19,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import aiohttp
+
 from node import version
 from node.backoff import RetryDelay
-from node.client import TRANSIENT, APIClient, Conflict, NotFound
+from node.client import TRANSIENT, APIClient, APIError, Conflict, NotFound
 from node.status import now_rfc3339
 
 log = logging.getLogger("node.registration")
@@ -193,6 +195,19 @@ def _without_heartbeats(status: dict) -> dict:
     return dict(status, conditions=conds)
 
 
+class RegistrationRefused(Exception):
+    """The server will not take this node as it is: retrying cannot help."""
+
+
+def is_permanent(err: Exception) -> bool:
+    """Whether a failed registration is the node's fault, not the server's
+    passing trouble: a 4xx other than 409 (taken over) and 429 (throttled),
+    or a server address no request can be sent to."""
+    if isinstance(err, APIError):
+        return 400 <= err.code < 500 and err.code not in (409, 429)
+    return isinstance(err, aiohttp.InvalidURL)
+
+
 class NodeRegistration:
     """Keeps the Node and its Lease current while the agent runs."""
 
@@ -207,7 +222,8 @@ class NodeRegistration:
         return f"/api/v1/nodes/{self.settings.name}"
 
     async def register(self, stop: asyncio.Event) -> None:
-        """Create the Node or take it over; retry until it works or we stop."""
+        """Create the Node or take it over; retry until it works or we stop.
+        Raise RegistrationRefused when the server refuses the node itself."""
         delay = RetryDelay(initial=0.5, cap=30.0)
         while not stop.is_set():
             try:
@@ -216,6 +232,10 @@ class NodeRegistration:
                 log.info("node %s registered", self.settings.name)
                 return
             except TRANSIENT as err:
+                if is_permanent(err):
+                    raise RegistrationRefused(
+                        f'node "{self.settings.name}" was not registered: '
+                        f"{getattr(err, 'message', None) or err}") from err
                 wait = delay()
                 log.warning("node %s: registration failed (%s); retrying in %.1fs",
                             self.settings.name, err, wait)

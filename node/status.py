@@ -144,23 +144,45 @@ def _go_list(names: list[str]) -> str:
     return "[" + " ".join(names) + "]"
 
 
-def pod_phase(spec: dict, init: list[dict], app: list[dict],
-              terminal: bool = False) -> str:
-    """The kubelet's getPhase over API ContainerStatus objects."""
-    by_name = {s["name"]: s for s in init + app}
-    pending_init = failed_init = 0
+def is_sidecar(container: dict | None) -> bool:
+    """A native sidecar: an init container with restartPolicy Always."""
+    return bool(container) and container.get("restartPolicy") == "Always"
+
+
+def _init_counts(spec: dict, by_name: dict) -> tuple[int, int, int]:
+    """Pending regular init containers, failed ones, and pending sidecars."""
+    pending = failed = pending_sidecars = 0
     for container in spec.get("initContainers") or []:
         status = by_name.get(container["name"])
         state = status["state"] if status else {}
         last = (status or {}).get("lastState", {}).get("terminated")
-        if "terminated" in state:
-            failed_init += state["terminated"]["exitCode"] != 0
+        if is_sidecar(container):
+            # A sidecar that ran is done initializing; one that exited is ignored.
+            if "running" in state:
+                pending_sidecars += not status.get("started")
+            elif "terminated" not in state and last is None:
+                pending_sidecars += 1
+        elif "terminated" in state:
+            failed += state["terminated"]["exitCode"] != 0
         elif "waiting" in state and last is not None:
-            failed_init += last["exitCode"] != 0
+            failed += last["exitCode"] != 0
         else:
-            pending_init += 1
+            pending += 1
+    return pending, failed, pending_sidecars
+
+
+def pod_phase(spec: dict, init: list[dict], app: list[dict],
+              terminal: bool = False) -> str:
+    """The kubelet's getPhase over API ContainerStatus objects."""
+    by_name = {s["name"]: s for s in init + app}
+    pending_init, failed_init, pending_sidecars = _init_counts(spec, by_name)
 
     unknown = running = waiting = stopped = succeeded = 0
+    for container in spec.get("initContainers") or []:
+        status = by_name.get(container["name"])
+        if is_sidecar(container):
+            unknown += status is None
+            running += status is not None and "running" in status["state"]
     for container in spec.get("containers") or []:
         status = by_name.get(container["name"])
         if status is None:
@@ -182,7 +204,7 @@ def pod_phase(spec: dict, init: list[dict], app: list[dict],
     policy = spec.get("restartPolicy", "Always")
     if failed_init and policy == "Never":
         return "Failed"
-    if (pending_init and not _any_started(app)) or waiting:
+    if ((pending_init or pending_sidecars) and not _any_started(app)) or waiting:
         return "Pending"
     if running and not unknown:
         return "Running"
@@ -211,10 +233,14 @@ def _incomplete_message(unknown: list[str], other: list[str], word: str) -> str:
     return ", ".join(messages)
 
 
-def containers_ready_condition(spec: dict, app: list[dict], phase: str) -> dict:
-    by_name = {s["name"]: s for s in app}
-    unknown = [c["name"] for c in spec["containers"] if c["name"] not in by_name]
-    unready = [c["name"] for c in spec["containers"]
+def containers_ready_condition(spec: dict, app: list[dict], phase: str,
+                               init: list[dict] = ()) -> dict:
+    # Sidecars count as the pod's containers, and come first.
+    by_name = {s["name"]: s for s in list(init) + app}
+    counted = [c for c in spec.get("initContainers") or [] if is_sidecar(c)] + \
+        spec["containers"]
+    unknown = [c["name"] for c in counted if c["name"] not in by_name]
+    unready = [c["name"] for c in counted
                if c["name"] in by_name and not by_name[c["name"]]["ready"]]
     if phase == "Succeeded" and not unknown:
         return {"type": "ContainersReady", "status": "False", "reason": "PodCompleted"}
@@ -240,6 +266,9 @@ def initialized_condition(spec: dict, init: list[dict], app: list[dict],
         status = by_name.get(container["name"])
         if status is None:
             unknown.append(container["name"])
+        elif is_sidecar(container):
+            if not status.get("started"):
+                incomplete.append(container["name"])
         elif not ("terminated" in status["state"]
                   and status["state"]["terminated"]["exitCode"] == 0):
             incomplete.append(container["name"])
@@ -302,7 +331,8 @@ def pod_status(pod: dict, init: list[ContainerRecord], app: list[ContainerRecord
     if old.get("phase") in ("Succeeded", "Failed"):
         phase = old["phase"]  # a terminal phase never changes again
 
-    containers_ready = containers_ready_condition(spec, app_statuses, phase)
+    containers_ready = containers_ready_condition(spec, app_statuses, phase,
+                                                  init_statuses)
     conditions = [
         ready_to_start_condition(sandbox and phase not in ("Succeeded", "Failed")),
         initialized_condition(spec, init_statuses, app_statuses, phase),

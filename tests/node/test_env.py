@@ -4,7 +4,8 @@ import base64
 
 import pytest
 
-from node.env import ConfigError, command_line, container_env
+from node.env import ConfigError, command_line, container_env, pod_services, \
+    service_env
 from tests.node.helpers import run
 
 POD = {"metadata": {"name": "web", "namespace": "shop", "uid": "u-1",
@@ -85,3 +86,66 @@ def test_command_and_args_expand_from_the_env():
 
     assert command_line(container, {"GREETING": "hi"}) == [
         "echo", "hi", "$(GREETING)", "$(NONE)"]
+
+
+KUBERNETES = {"metadata": {"name": "kubernetes", "namespace": "default"},
+              "spec": {"clusterIP": "10.96.0.1",
+                       "ports": [{"name": "https", "port": 443, "protocol": "TCP"}]}}
+
+
+def _service(name, cluster_ip, *ports):
+    return {"metadata": {"name": name, "namespace": "shop"},
+            "spec": {"clusterIP": cluster_ip, "ports": list(ports)}}
+
+
+def test_service_variables_are_the_kubelets():
+    env = service_env([KUBERNETES])
+
+    assert env == {
+        "KUBERNETES_SERVICE_HOST": "10.96.0.1",
+        "KUBERNETES_SERVICE_PORT": "443",
+        "KUBERNETES_SERVICE_PORT_HTTPS": "443",
+        "KUBERNETES_PORT": "tcp://10.96.0.1:443",
+        "KUBERNETES_PORT_443_TCP": "tcp://10.96.0.1:443",
+        "KUBERNETES_PORT_443_TCP_PROTO": "tcp",
+        "KUBERNETES_PORT_443_TCP_PORT": "443",
+        "KUBERNETES_PORT_443_TCP_ADDR": "10.96.0.1",
+    }
+
+
+def test_a_dashed_service_with_two_ports_and_a_headless_one():
+    web = _service("web-api", "10.96.0.7", {"port": 80},
+                   {"name": "dns-udp", "port": 53, "protocol": "UDP"})
+
+    env = service_env([web, _service("headless", "None", {"port": 80})])
+
+    assert env["WEB_API_SERVICE_PORT"] == "80"
+    assert env["WEB_API_SERVICE_PORT_DNS_UDP"] == "53"
+    assert env["WEB_API_PORT"] == "tcp://10.96.0.7:80"
+    assert env["WEB_API_PORT_53_UDP"] == "udp://10.96.0.7:53"
+    assert not [k for k in env if k.startswith("HEADLESS")]
+
+
+@pytest.mark.parametrize("links,names", [(True, ["kubernetes", "web"]),
+                                         (False, ["kubernetes"])],
+                         ids=["links", "no-links"])
+def test_only_the_kubernetes_service_without_service_links(links, names):
+    pod = {"metadata": POD["metadata"], "spec": {"enableServiceLinks": links}}
+
+    chosen = pod_services(pod, [_service("web", "10.96.0.9", {"port": 80})],
+                          KUBERNETES)
+
+    assert [s["metadata"]["name"] for s in chosen] == names
+
+
+def test_service_variables_expand_and_give_way_to_the_containers_own():
+    services = service_env([KUBERNETES])
+
+    env = run(container_env(POD, {"env": [
+        {"name": "API", "value": "https://$(KUBERNETES_SERVICE_HOST)"},
+        {"name": "KUBERNETES_SERVICE_PORT", "value": "6443"}]}, "10.0.0.2", lookup,
+        services))
+
+    assert env["API"] == "https://10.96.0.1"
+    assert env["KUBERNETES_SERVICE_PORT"] == "6443"
+    assert env["KUBERNETES_PORT"] == "tcp://10.96.0.1:443"

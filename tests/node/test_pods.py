@@ -392,3 +392,54 @@ def test_a_missing_secret_is_a_config_error_until_it_exists(api, api_server, age
                         "metadata": {"name": "later"}, "data": {"token": "dG9r"}})
     api.wait_pod(namespace, "waits", lambda p: p["status"].get("phase") == "Succeeded")
     assert run_kubectl(api_server, "logs", "-n", namespace, "waits").stdout == "tok\n"
+
+
+def test_every_pod_gets_the_kubernetes_service_variables(api, api_server, agent,
+                                                         namespace):
+    requests.post(f"{api_server.url}/api/v1/namespaces/{namespace}/services",
+                  json={"apiVersion": "v1", "kind": "Service",
+                        "metadata": {"name": "web-db"},
+                        "spec": {"ports": [{"port": 5432}]}})
+    kubernetes = requests.get(f"{api_server.url}/api/v1/namespaces/default/services/"
+                              "kubernetes").json()
+    web_db = requests.get(f"{api_server.url}/api/v1/namespaces/{namespace}/services/"
+                          "web-db").json()
+    script = "echo $KUBERNETES_SERVICE_HOST $KUBERNETES_PORT ${WEB_DB_SERVICE_PORT:-}"
+    for name, links in (("linked", True), ("unlinked", False)):
+        api.create_pod(namespace, agent.name, name,
+                       [{"name": "c", "image": "busybox",
+                         "command": ["sh", "-c", script]}],
+                       restartPolicy="Never", enableServiceLinks=links)
+
+    for name in ("linked", "unlinked"):
+        api.wait_pod(namespace, name, lambda p: p["status"].get("phase") == "Succeeded")
+
+    ip = kubernetes["spec"]["clusterIP"]
+    logs = {name: run_kubectl(api_server, "logs", "-n", namespace, name).stdout
+            for name in ("linked", "unlinked")}
+    assert web_db["spec"]["clusterIP"]
+    assert logs == {"linked": f"{ip} tcp://{ip}:443 5432\n",
+                    "unlinked": f"{ip} tcp://{ip}:443\n"}
+
+
+def test_volumes_are_not_mounted_and_a_warning_says_so_once(api, api_server, agent,
+                                                            namespace):
+    volumes = [{"name": "config", "configMap": {"name": "settings"}},
+               {"name": "scratch", "emptyDir": {}}]
+    mounts = [{"name": "config", "mountPath": "/etc/app"},
+              {"name": "scratch", "mountPath": "/scratch"}]
+    api.create_pod(namespace, agent.name, "mounts",
+                   [{"name": "c", "image": "busybox", "volumeMounts": mounts,
+                     "command": ["sh", "-c", "exit 1"]}], volumes=volumes)
+
+    api.wait_pod(namespace, "mounts", lambda p: container_status(p).get(
+        "restartCount", 0) >= 2)
+
+    events = requests.get(f"{api_server.url}/api/v1/namespaces/{namespace}/events"
+                          ).json()["items"]
+    warnings = [e for e in events if e["reason"] == "VolumesNotMounted"]
+    assert [(e["type"], e["message"], e.get("count", 1)) for e in warnings] == [
+        ("Warning", "volumes [config scratch] are not mounted: the kctl process "
+         "runtime does not mount volumes, so [/etc/app /scratch] do not exist for "
+         "the containers", 1)]
+    assert warnings[0]["involvedObject"]["kind"] == "Pod"

@@ -8,9 +8,12 @@ import socket
 import subprocess
 import sys
 
+import pytest
 import requests
 
 from node import version
+from node.client import APIError
+from node.registration import is_permanent
 from tests.conftest import free_port, launch_server, run_kubectl
 from tests.node.conftest import FAST
 from tests.node.helpers import wait_for
@@ -179,3 +182,37 @@ def _meminfo_total_ki():
         for line in handle:
             if line.startswith("MemTotal:"):
                 return int(line.split()[1])
+
+
+def _run_agent(tmp_path, *args):
+    return subprocess.run(
+        [sys.executable, "-m", "node", "--data-dir", str(tmp_path / "data"), *args],
+        capture_output=True, text=True, timeout=30)
+
+
+def test_a_server_that_is_not_a_url_is_an_error_not_a_retry(tmp_path):
+    result = _run_agent(tmp_path, "--server", "notaurl", "--name", "n1")
+
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == (
+        'error: invalid --server "notaurl": want an http:// or https:// URL '
+        "with a host")
+    assert "Traceback" not in result.stderr
+
+
+def test_a_node_the_server_refuses_is_an_error_not_a_retry(api_server, tmp_path):
+    result = _run_agent(tmp_path, "--server", api_server.url, "--name", "Bad_Name")
+
+    assert result.returncode == 1
+    last = result.stderr.splitlines()[-1]
+    assert last.startswith('error: node "Bad_Name" was not registered: Node '
+                           '"Bad_Name" is invalid: metadata.name: Invalid value: ')
+    assert "registration failed" not in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("code,permanent", [
+    (401, True), (403, True), (422, True), (409, False), (429, False), (500, False),
+    (503, False)], ids=lambda v: str(v))
+def test_only_the_nodes_own_faults_end_registration(code, permanent):
+    assert is_permanent(APIError(code, "", "")) is permanent
