@@ -151,6 +151,8 @@ def _event_source(event: dict) -> str:
 
 
 def describe_pod(pod: dict, events: list[dict] | None) -> str:
+    from kctl.describe_containers import containers
+
     w = Writer()
     spec, status = pod.get("spec") or {}, pod.get("status") or {}
     meta = pod.get("metadata") or {}
@@ -181,10 +183,10 @@ def describe_pod(pod: dict, events: list[dict] | None) -> str:
     owner = controlled_by(pod)
     if owner:
         w.field(0, "Controlled By", owner)
-    _containers(w, "Init Containers", spec.get("initContainers"),
-                status.get("initContainerStatuses"))
-    _containers(w, "Containers", spec.get("containers"),
-                status.get("containerStatuses"))
+    containers(w, "Init Containers", spec.get("initContainers"),
+               status.get("initContainerStatuses"), pod)
+    containers(w, "Containers", spec.get("containers"),
+               status.get("containerStatuses"), pod)
     _conditions(w, status.get("conditions"))
     _volumes(w, spec.get("volumes"))
     w.field(0, "QoS Class", status.get("qosClass"))
@@ -200,93 +202,6 @@ def controlled_by(obj: dict) -> str:
         if ref.get("controller"):
             return f"{ref.get('kind')}/{ref.get('name')}"
     return ""
-
-
-def _containers(w: Writer, title: str, containers, statuses) -> None:
-    if not containers:
-        return
-    by_name = {s.get("name"): s for s in statuses or []}
-    w.line(0, f"{title}:")
-    for c in containers:
-        st = by_name.get(c["name"], {})
-        w.line(1, f"{c['name']}:")
-        if st.get("containerID"):
-            w.field(2, "Container ID", st["containerID"])
-        w.field(2, "Image", c.get("image"))
-        if st:
-            w.line(2, f"Image ID:\t{st.get('imageID', '')}")
-        _ports(w, c.get("ports") or [])
-        if c.get("command"):
-            w.line(2, "Command:")
-            for part in c["command"]:
-                w.line(3, part)
-        if c.get("args"):
-            w.line(2, "Args:")
-            for part in c["args"]:
-                w.line(3, part)
-        if st:
-            # As kubectl: no state lines until the node reports a status.
-            _state(w, "State", st.get("state"))
-            if st.get("lastState"):
-                _state(w, "Last State", st.get("lastState"))
-            w.field(2, "Ready", "True" if st.get("ready") else "False")
-            w.field(2, "Restart Count", st.get("restartCount", 0))
-        _env(w, c.get("env"))
-        _mounts(w, c.get("volumeMounts"))
-
-
-def _ports(w: Writer, ports: list[dict]) -> None:
-    if not ports:
-        w.field(2, "Port", "<none>")
-        w.field(2, "Host Port", "<none>")
-        return
-    text = ", ".join(f"{p.get('containerPort')}/{p.get('protocol', 'TCP')}"
-                     for p in ports)
-    w.field(2, "Port" if len(ports) == 1 else "Ports", text)
-    hosts = ", ".join(f"{p.get('hostPort', 0)}/{p.get('protocol', 'TCP')}"
-                      for p in ports)
-    w.field(2, "Host Port" if len(ports) == 1 else "Host Ports", hosts)
-
-
-def _state(w: Writer, label: str, state: dict | None) -> None:
-    state = state or {}
-    if "running" in state:
-        w.field(2, label, "Running")
-        w.field(3, "Started", rfc1123(state["running"].get("startedAt")))
-    elif "waiting" in state:
-        w.field(2, label, "Waiting")
-        w.field(3, "Reason", state["waiting"].get("reason"))
-    elif "terminated" in state:
-        t = state["terminated"]
-        w.field(2, label, "Terminated")
-        w.field(3, "Reason", t.get("reason"))
-        w.field(3, "Exit Code", t.get("exitCode", 0))
-        w.field(3, "Started", rfc1123(t.get("startedAt")))
-        w.field(3, "Finished", rfc1123(t.get("finishedAt")))
-    else:
-        w.field(2, label, "Waiting")
-
-
-def _env(w: Writer, env) -> None:
-    if not env:
-        w.field(2, "Environment", "<none>")
-        return
-    w.line(2, "Environment:")
-    for var in env:
-        value = var.get("value")
-        if value is None and var.get("valueFrom"):
-            value = "<set from valueFrom>"
-        w.field(3, var["name"], value if value is not None else "")
-
-
-def _mounts(w: Writer, mounts) -> None:
-    if not mounts:
-        w.field(2, "Mounts", "<none>")
-        return
-    w.line(2, "Mounts:")
-    for m in mounts:
-        mode = "ro" if m.get("readOnly") else "rw"
-        w.line(3, f"{m.get('mountPath')} from {m.get('name')} ({mode})")
 
 
 def _conditions(w: Writer, conditions) -> None:

@@ -8,9 +8,9 @@ fetches those (``related``) and hands them in.
 
 from __future__ import annotations
 
-from kctl.describe import (Writer, _containers, _labels_annotations, _metadata,
-                           _tolerations, _volumes, controlled_by, events_block,
-                           rfc1123)
+from kctl.describe import (Writer, _labels_annotations, _metadata, _tolerations,
+                           _volumes, controlled_by, events_block, rfc1123)
+from kctl.describe_containers import containers
 
 _TEMPLATE_HASH = "pod-template-hash"
 
@@ -42,8 +42,8 @@ def pod_template(w: Writer, template: dict | None) -> None:
         w.field(1, "Service Account", spec["serviceAccountName"])
     sub = Writer()
     if spec.get("initContainers"):
-        _containers(sub, "Init Containers", spec["initContainers"], [])
-    _containers(sub, "Containers", spec.get("containers"), [])
+        containers(sub, "Init Containers", spec["initContainers"], [], None)
+    containers(sub, "Containers", spec.get("containers"), [], None)
     for line in sub.lines:
         w.lines.append(_template_indent(line))
     _indented(w, _volumes, spec.get("volumes"))
