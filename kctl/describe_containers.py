@@ -1,4 +1,5 @@
-"""The containers block of ``kctl describe``, shared by pods and pod templates.
+"""The containers and volumes blocks of ``kctl describe``, shared by pods and
+pod templates.
 
 kubectl's describeContainers writes, for each container: its ids, image and
 ports; command and args; state (only once the node reports a status);
@@ -235,3 +236,109 @@ def _mounts(w: Writer, mounts) -> None:
         if m.get("subPath"):
             flags.append(f'path="{m["subPath"]}"')
         w.line(3, f"{m.get('mountPath')} from {m.get('name')} ({','.join(flags)})")
+
+
+# Volumes (kubectl's describeVolumes and its print*VolumeSource).
+
+
+def volumes(w: Writer, specs, space: str = "") -> None:
+    """``space`` is "  " in a pod template: the titles move in, the fields
+    under them stay where a pod's are."""
+    if not specs:
+        w.line(0, f"{space}Volumes:\t<none>")
+        return
+    w.line(0, f"{space}Volumes:")
+    for volume in specs:
+        w.line(1, f"{' ' if space else ''}{volume['name']}:")
+        for key, write in _VOLUME_SOURCES:
+            if volume.get(key) is not None:
+                write(w, volume[key] or {})
+                break
+        else:
+            # TODO: the cloud and network volume types kubectl knows are
+            # printed as kubectl prints one it does not know.
+            w.line(1, "<unknown>")
+
+
+def _optional(source: dict) -> str:
+    return "true" if source.get("optional") else "false"
+
+
+def _host_path(w: Writer, s: dict) -> None:
+    w.line(2, "Type:\tHostPath (bare host directory volume)")
+    w.line(2, f"Path:\t{s.get('path', '')}")
+    # The type is a pointer: set to "" (the API's default) it prints empty.
+    w.line(2, f"HostPathType:\t{s['type'] if 'type' in s else '<none>'}")
+
+
+def _empty_dir(w: Writer, s: dict) -> None:
+    from server.validation import parse_quantity
+
+    limit = s.get("sizeLimit")
+    if not limit or parse_quantity(limit) <= 0:
+        limit = "<unset>"
+    w.line(2, "Type:\tEmptyDir (a temporary directory that shares a pod's lifetime)")
+    w.line(2, f"Medium:\t{s.get('medium', '')}")
+    w.line(2, f"SizeLimit:\t{limit}")
+
+
+def _secret(w: Writer, s: dict) -> None:
+    w.line(2, "Type:\tSecret (a volume populated by a Secret)")
+    w.line(2, f"SecretName:\t{s.get('secretName', '')}")
+    w.line(2, f"Optional:\t{_optional(s)}")
+
+
+def _config_map(w: Writer, s: dict) -> None:
+    w.line(2, "Type:\tConfigMap (a volume populated by a ConfigMap)")
+    w.line(2, f"Name:\t{s.get('name', '')}")
+    w.line(2, f"Optional:\t{_optional(s)}")
+
+
+def _claim(w: Writer, s: dict) -> None:
+    w.line(2, "Type:\tPersistentVolumeClaim (a reference to a PersistentVolumeClaim "
+              "in the same namespace)")
+    w.line(2, f"ClaimName:\t{s.get('claimName', '')}")
+    w.line(2, f"ReadOnly:\t{'true' if s.get('readOnly') else 'false'}")
+
+
+def _projected(w: Writer, s: dict) -> None:
+    w.line(2, "Type:\tProjected (a volume that contains injected data from multiple "
+              "sources)")
+    for source in s.get("sources") or []:
+        if source.get("secret") is not None:
+            w.line(2, f"SecretName:\t{source['secret'].get('name', '')}")
+            w.line(2, f"SecretOptionalName:\t{_pointer(source['secret'])}")
+        elif source.get("downwardAPI") is not None:
+            w.line(2, "DownwardAPI:\ttrue")
+        elif source.get("configMap") is not None:
+            w.line(2, f"ConfigMapName:\t{source['configMap'].get('name', '')}")
+            w.line(2, f"ConfigMapOptional:\t{_pointer(source['configMap'])}")
+        elif source.get("serviceAccountToken") is not None:
+            seconds = source["serviceAccountToken"].get("expirationSeconds", 0)
+            w.line(2, f"TokenExpirationSeconds:\t{seconds}")
+
+
+def _pointer(source: dict) -> str:
+    # kubectl 1.32 prints the *bool itself: <nil>, or an address that differs
+    # on every run, for which kctl prints the value instead.
+    if source.get("optional") is None:
+        return "<nil>"
+    return "true" if source["optional"] else "false"
+
+
+def _downward_api(w: Writer, s: dict) -> None:
+    w.line(2, "Type:\tDownwardAPI (a volume populated by information about the pod)")
+    w.line(2, "Items:")
+    for item in s.get("items") or []:
+        if item.get("fieldRef") is not None:
+            w.line(3, f"{item['fieldRef'].get('fieldPath', '')} -> {item.get('path')}")
+        if item.get("resourceFieldRef") is not None:
+            w.line(3, f"{item['resourceFieldRef'].get('resource', '')} -> "
+                      f"{item.get('path')}")
+
+
+# In kubectl's order of checking, which decides for a volume naming two.
+_VOLUME_SOURCES = (("hostPath", _host_path), ("emptyDir", _empty_dir),
+                   ("secret", _secret), ("configMap", _config_map),
+                   ("persistentVolumeClaim", _claim), ("projected", _projected),
+                   ("downwardAPI", _downward_api))
