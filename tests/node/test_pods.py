@@ -392,3 +392,25 @@ def test_a_missing_secret_is_a_config_error_until_it_exists(api, api_server, age
                         "metadata": {"name": "later"}, "data": {"token": "dG9r"}})
     api.wait_pod(namespace, "waits", lambda p: p["status"].get("phase") == "Succeeded")
     assert run_kubectl(api_server, "logs", "-n", namespace, "waits").stdout == "tok\n"
+
+
+def test_describe_of_a_running_probed_pod_equals_kubectls(api, api_server, agent,
+                                                          namespace, tmp_path):
+    from tests.kctl.conftest import run_program
+
+    probe = {"exec": {"command": ["true"]}, "periodSeconds": 1}
+    api.create_pod(namespace, agent.name, "probed",
+                   [{"name": "c", "image": "busybox", "command": ["sleep", "60"],
+                     "readinessProbe": probe, "livenessProbe": probe}],
+                   terminationGracePeriodSeconds=1)
+    api.wait_pod(namespace, "probed", lambda p: condition(p, "Ready").get(
+        "status") == "True")
+    env = {"HOME": str(tmp_path), "KUBECONFIG": str(tmp_path / "none"),
+           "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    args = ("describe", "pod", "probed", "-n", namespace, "--show-events=false")
+
+    ours = run_program("-s", api_server.url, *args, env=env)
+    theirs = run_kubectl(api_server, *args)
+
+    assert ours.out == theirs.stdout
+    assert "    Liveness:       exec [true] delay=0s timeout=1s period=1s" in ours.out
