@@ -24,20 +24,47 @@ class Writer:
                 separator: str = "=") -> None:
         """Labels:  a=b, then one per line, aligned under the first.
 
-        kubectl joins labels with "=" and annotations with ": ".
+        kubectl joins labels with "=" and annotations with ": ". The lines
+        after the first start at the margin with a tab, whatever the level
+        (kubectl indents only the title), which shows in unaligned text.
         """
         items = sorted((values or {}).items())
         if not items:
             self.field(level, label, "<none>")
             return
         for index, (key, value) in enumerate(items):
-            self.line(level, f"{label + ':' if index == 0 else ''}\t"
-                      f"{key}{separator}{value}")
+            title = "  " * level + label + ":" if index == 0 else ""
+            if separator == ": ":
+                self.lines.extend(_annotation_lines(title, key, value))
+            else:
+                self.lines.append(f"{title}\t{key}{separator}{value}")
 
     def text(self) -> str:
         from kctl.tabwriter import align
 
-        return align("\n".join(self.lines)) + "\n"
+        return align(self.raw_text())
+
+    def raw_text(self) -> str:
+        """The lines unaligned, with kubectl's WriteEscaped: an ESC or a
+        carriage return in a value cannot act on the terminal."""
+        text = "\n".join(self.lines) + "\n"
+        return text.replace("\x1b", "^[").replace("\r", "\\r")
+
+
+_MAX_ANNOTATION = 140
+
+
+def _annotation_lines(title: str, key: str, value: str) -> list[str]:
+    """printAnnotationsMultiline: a long or multi-line value goes under its
+    key, each line indented and cut at 138 characters."""
+    value = str(value).removesuffix("\n")
+    if len(value) + len(key) + 2 <= _MAX_ANNOTATION and "\n" not in value:
+        return [f"{title}\t{key}: {value}"]
+    lines = [f"{title}\t{key}:"]
+    for piece in value.split("\n"):
+        cut = _MAX_ANNOTATION - 2
+        lines.append(f"\t  {piece[:cut] + '...' if len(piece) > cut else piece}")
+    return lines
 
 
 def human_duration(seconds: float) -> str:
@@ -151,6 +178,8 @@ def _event_source(event: dict) -> str:
 
 
 def describe_pod(pod: dict, events: list[dict] | None) -> str:
+    from kctl.describe_containers import containers, volumes
+
     w = Writer()
     spec, status = pod.get("spec") or {}, pod.get("status") or {}
     meta = pod.get("metadata") or {}
@@ -181,12 +210,12 @@ def describe_pod(pod: dict, events: list[dict] | None) -> str:
     owner = controlled_by(pod)
     if owner:
         w.field(0, "Controlled By", owner)
-    _containers(w, "Init Containers", spec.get("initContainers"),
-                status.get("initContainerStatuses"))
-    _containers(w, "Containers", spec.get("containers"),
-                status.get("containerStatuses"))
+    containers(w, "Init Containers", spec.get("initContainers"),
+               status.get("initContainerStatuses"), pod)
+    containers(w, "Containers", spec.get("containers"),
+               status.get("containerStatuses"), pod)
     _conditions(w, status.get("conditions"))
-    _volumes(w, spec.get("volumes"))
+    volumes(w, spec.get("volumes"))
     w.field(0, "QoS Class", status.get("qosClass"))
     w.mapping(0, "Node-Selectors", spec.get("nodeSelector"))
     _tolerations(w, spec.get("tolerations"))
@@ -202,93 +231,6 @@ def controlled_by(obj: dict) -> str:
     return ""
 
 
-def _containers(w: Writer, title: str, containers, statuses) -> None:
-    if not containers:
-        return
-    by_name = {s.get("name"): s for s in statuses or []}
-    w.line(0, f"{title}:")
-    for c in containers:
-        st = by_name.get(c["name"], {})
-        w.line(1, f"{c['name']}:")
-        if st.get("containerID"):
-            w.field(2, "Container ID", st["containerID"])
-        w.field(2, "Image", c.get("image"))
-        if st:
-            w.line(2, f"Image ID:\t{st.get('imageID', '')}")
-        _ports(w, c.get("ports") or [])
-        if c.get("command"):
-            w.line(2, "Command:")
-            for part in c["command"]:
-                w.line(3, part)
-        if c.get("args"):
-            w.line(2, "Args:")
-            for part in c["args"]:
-                w.line(3, part)
-        if st:
-            # As kubectl: no state lines until the node reports a status.
-            _state(w, "State", st.get("state"))
-            if st.get("lastState"):
-                _state(w, "Last State", st.get("lastState"))
-            w.field(2, "Ready", "True" if st.get("ready") else "False")
-            w.field(2, "Restart Count", st.get("restartCount", 0))
-        _env(w, c.get("env"))
-        _mounts(w, c.get("volumeMounts"))
-
-
-def _ports(w: Writer, ports: list[dict]) -> None:
-    if not ports:
-        w.field(2, "Port", "<none>")
-        w.field(2, "Host Port", "<none>")
-        return
-    text = ", ".join(f"{p.get('containerPort')}/{p.get('protocol', 'TCP')}"
-                     for p in ports)
-    w.field(2, "Port" if len(ports) == 1 else "Ports", text)
-    hosts = ", ".join(f"{p.get('hostPort', 0)}/{p.get('protocol', 'TCP')}"
-                      for p in ports)
-    w.field(2, "Host Port" if len(ports) == 1 else "Host Ports", hosts)
-
-
-def _state(w: Writer, label: str, state: dict | None) -> None:
-    state = state or {}
-    if "running" in state:
-        w.field(2, label, "Running")
-        w.field(3, "Started", rfc1123(state["running"].get("startedAt")))
-    elif "waiting" in state:
-        w.field(2, label, "Waiting")
-        w.field(3, "Reason", state["waiting"].get("reason"))
-    elif "terminated" in state:
-        t = state["terminated"]
-        w.field(2, label, "Terminated")
-        w.field(3, "Reason", t.get("reason"))
-        w.field(3, "Exit Code", t.get("exitCode", 0))
-        w.field(3, "Started", rfc1123(t.get("startedAt")))
-        w.field(3, "Finished", rfc1123(t.get("finishedAt")))
-    else:
-        w.field(2, label, "Waiting")
-
-
-def _env(w: Writer, env) -> None:
-    if not env:
-        w.field(2, "Environment", "<none>")
-        return
-    w.line(2, "Environment:")
-    for var in env:
-        value = var.get("value")
-        if value is None and var.get("valueFrom"):
-            value = "<set from valueFrom>"
-        w.field(3, var["name"], value if value is not None else "")
-
-
-def _mounts(w: Writer, mounts) -> None:
-    if not mounts:
-        w.field(2, "Mounts", "<none>")
-        return
-    w.line(2, "Mounts:")
-    for m in mounts:
-        mode = "ro" if m.get("readOnly") else "rw"
-        w.line(3, f"{m.get('mountPath')} from {m.get('name')} ({mode})")
-
-
 def _conditions(w: Writer, conditions) -> None:
     if not conditions:
         return
@@ -296,20 +238,6 @@ def _conditions(w: Writer, conditions) -> None:
     w.line(1, "Type\tStatus")
     for c in conditions:
         w.line(1, f"{c.get('type')} \t{c.get('status')} ")
-
-
-def _volumes(w: Writer, volumes) -> None:
-    if not volumes:
-        w.field(0, "Volumes", "<none>")
-        return
-    w.line(0, "Volumes:")
-    for v in volumes:
-        w.line(1, f"{v['name']}:")
-        source = next((k for k in v if k != "name"), None)
-        if source:
-            w.field(2, "Type", source)
-            for key, value in sorted((v.get(source) or {}).items()):
-                w.field(2, key[:1].upper() + key[1:], value)
 
 
 def _tolerations(w: Writer, tolerations) -> None:
@@ -359,9 +287,7 @@ def describe_node(node: dict, events: list[dict] | None,
     _labels_annotations(w, node)
     w.field(0, "CreationTimestamp", rfc1123(node["metadata"].get(
         "creationTimestamp")))
-    w.field(0, "Taints", ", ".join(
-        f"{t.get('key')}{'=' + t['value'] if t.get('value') else ''}:{t.get('effect')}"
-        for t in spec.get("taints") or []) or "<none>")
+    _taints(w, spec.get("taints"))
     w.field(0, "Unschedulable", "true" if spec.get("unschedulable") else "false")
     usage.lease_block(w, related.get("lease"), related.get("lease_error"))
     conditions = status.get("conditions") or []
@@ -402,16 +328,23 @@ def describe_node(node: dict, events: list[dict] | None,
     return w.text()
 
 
-def _title(key: str) -> str:
-    words, word = [], ""
-    for c in key:
-        if c.isupper() and word and not word[-1].isupper():
-            words.append(word)
-            word = c
-        else:
-            word += c
-    words.append(word)
-    return " ".join(w[:1].upper() + w[1:] for w in words)
+def _taints(w: Writer, taints) -> None:
+    """One taint a line, aligned under the first, sorted by effect then key."""
+    ordered = sorted(taints or [], key=lambda t: f"{t.get('effect', '')},"
+                                                f"{t.get('key', '')}")
+    if not ordered:
+        w.field(0, "Taints", "<none>")
+    for index, taint in enumerate(ordered):
+        w.line(0, f"{'Taints:' if index == 0 else ''}\t{taint_text(taint)}")
+
+
+def taint_text(taint: dict) -> str:
+    """corev1.Taint.ToString: key=value:effect, with what is empty left out."""
+    key, value, effect = (taint.get(k) or "" for k in ("key", "value", "effect"))
+    text = f"{key}={value}" if value else key
+    if effect:
+        return f"{text}:{effect}"
+    return f"{text}:" if value else text
 
 
 def describe_service(svc: dict, events: list[dict] | None,
@@ -470,70 +403,37 @@ def describe_namespace(ns: dict, events: list[dict] | None) -> str:
     return w.text()
 
 
-def describe_generic(obj: dict, events: list[dict] | None, namespaced: bool) -> str:
-    """Any other kind: metadata, then every other field as an indented tree."""
-    w = Writer()
-    meta = obj.get("metadata") or {}
-    _metadata(w, obj, namespaced)
-    _labels_annotations(w, obj)
-    w.field(0, "API Version", obj.get("apiVersion"))
-    w.field(0, "Kind", obj.get("kind"))
-    for key in sorted(k for k in obj if k not in ("apiVersion", "kind",
-                                                   "metadata")):
-        _tree(w, 0, _title(key), obj[key])
-    if meta.get("creationTimestamp"):
-        w.field(0, "Creation Timestamp", rfc1123(meta["creationTimestamp"]))
-    events_block(w, events)
-    return w.text()
-
-
-def _tree(w: Writer, level: int, label: str, value) -> None:
-    if isinstance(value, dict):
-        w.line(level, f"{label}:")
-        for key in sorted(value):
-            _tree(w, level + 1, _title(key), value[key])
-    elif isinstance(value, list):
-        w.line(level, f"{label}:")
-        for item in value:
-            if isinstance(item, (dict, list)):
-                _tree(w, level + 1, "-", item)
-            else:
-                w.line(level + 1, str(item))
-    else:
-        from kctl.jsonpath import str_value
-
-        w.field(level, label, str_value(value))
-
-
-DESCRIBERS = {
-    ("", "Pod"): describe_pod,
-    ("", "Node"): describe_node,
-    ("", "Service"): describe_service,
-    ("", "Namespace"): describe_namespace,
-}
-
-
-# Pages that need related objects (see kctl.describe_workloads).
-WORKLOADS = {
-    ("apps", "Deployment"): "describe_deployment",
-    ("apps", "ReplicaSet"): "describe_replicaset",
-    ("", "ReplicationController"): "describe_replicationcontroller",
+# Pages in modules of their own: (module, function), each taking the object,
+# its events and the related objects the command fetched for it.
+PAGES = {
+    ("apps", "Deployment"): ("describe_workloads", "describe_deployment"),
+    ("apps", "ReplicaSet"): ("describe_workloads", "describe_replicaset"),
+    ("", "ReplicationController"): ("describe_workloads",
+                                    "describe_replicationcontroller"),
+    ("", "Secret"): ("describe_config", "describe_secret"),
+    ("", "ConfigMap"): ("describe_config", "describe_configmap"),
+    ("", "ServiceAccount"): ("describe_config", "describe_serviceaccount"),
+    ("", "Endpoints"): ("describe_config", "describe_endpoints"),
 }
 
 
 def describe(obj: dict, group: str, namespaced: bool,
              events: list[dict] | None, related: dict | None = None) -> str:
-    kind = obj.get("kind", "")
-    if (group, kind) in WORKLOADS:
-        from kctl import describe_workloads
+    import importlib
 
-        return getattr(describe_workloads, WORKLOADS[group, kind])(
-            obj, events, related)
+    kind = obj.get("kind", "")
+    if (group, kind) in PAGES:
+        module, function = PAGES[group, kind]
+        page = getattr(importlib.import_module(f"kctl.{module}"), function)
+        return page(obj, events, related)
     if (group, kind) == ("", "Service"):
         return describe_service(obj, events, (related or {}).get("endpoints"))
     if (group, kind) == ("", "Node"):
         return describe_node(obj, events, related)
-    describer = DESCRIBERS.get((group, kind))
-    if describer is None:
-        return describe_generic(obj, events, namespaced)
-    return describer(obj, events)
+    if (group, kind) == ("", "Pod"):
+        return describe_pod(obj, events)
+    if (group, kind) == ("", "Namespace"):
+        return describe_namespace(obj, events)
+    from kctl.describe_generic import describe_generic
+
+    return describe_generic(obj, events)

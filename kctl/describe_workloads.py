@@ -8,9 +8,9 @@ fetches those (``related``) and hands them in.
 
 from __future__ import annotations
 
-from kctl.describe import (Writer, _containers, _labels_annotations, _metadata,
-                           _tolerations, _volumes, controlled_by, events_block,
-                           rfc1123)
+from kctl.describe import (Writer, _labels_annotations, _metadata, _tolerations,
+                           controlled_by, events_block, rfc1123)
+from kctl.describe_containers import containers, volumes
 
 _TEMPLATE_HASH = "pod-template-hash"
 
@@ -42,11 +42,11 @@ def pod_template(w: Writer, template: dict | None) -> None:
         w.field(1, "Service Account", spec["serviceAccountName"])
     sub = Writer()
     if spec.get("initContainers"):
-        _containers(sub, "Init Containers", spec["initContainers"], [])
-    _containers(sub, "Containers", spec.get("containers"), [])
+        containers(sub, "Init Containers", spec["initContainers"], [], None)
+    containers(sub, "Containers", spec.get("containers"), [], None)
     for line in sub.lines:
         w.lines.append(_template_indent(line))
-    _indented(w, _volumes, spec.get("volumes"))
+    volumes(w, spec.get("volumes"), space="  ")
     if spec.get("priorityClassName"):
         w.field(1, "Priority Class Name", spec["priorityClassName"])
     w.mapping(1, "Node-Selectors", spec.get("nodeSelector"))
@@ -68,7 +68,8 @@ def _indented(w: Writer, write, value) -> None:
     sub = Writer()
     write(sub, value)
     for line in sub.lines:
-        w.line(1, line)
+        # A tolerations' continuation line starts at the margin, as kubectl's.
+        w.lines.append(line if line.startswith("\t") else "  " + line)
 
 
 def _conditions(w: Writer, conditions) -> None:
@@ -122,10 +123,13 @@ def _replica_sets(w: Writer, d: dict, owned: list[dict] | None) -> None:
     # it prints neither line.
     if not owned:
         return
+    # deploymentutil sorts the list in place by creation, then name, to find
+    # the new one; every other one, scaled down or not, is old, in that order.
+    owned = sorted(owned, key=lambda rs: (
+        rs["metadata"].get("creationTimestamp") or "", rs["metadata"]["name"]))
     template = (d.get("spec") or {}).get("template") or {}
     new = [rs for rs in owned if _same_template(rs, template)][:1]
-    old = [rs for rs in owned if rs not in new and
-           (rs.get("spec") or {}).get("replicas", 1) != 0]
+    old = [rs for rs in owned if rs not in new]
     w.field(0, "OldReplicaSets", _replica_set_list(old))
     w.field(0, "NewReplicaSet", _replica_set_list(new))
 

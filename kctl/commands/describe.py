@@ -85,6 +85,8 @@ def _related(s, obj: dict, group: str) -> dict:
             return {"replicasets": _owned(s, path, obj)}
         if (group, kind) in (("apps", "ReplicaSet"), ("", "ReplicationController")):
             return {"pods": _owned(s, f"{base}/pods", obj)}
+        if (group, kind) == ("", "ServiceAccount"):
+            return {"secrets": s.client.get(f"{base}/secrets").get("items") or []}
     except APIError:
         pass
     if (group, kind) == ("", "Node"):
@@ -119,13 +121,30 @@ def _owned(s, path: str, owner: dict) -> list[dict]:
 
 
 def _events(s, obj: dict) -> list[dict]:
-    """The events whose involvedObject is this object (by uid when known)."""
+    """The events whose involvedObject is this object (by uid when known).
+
+    A Node's are searched in every namespace twice, as kubectl does: the
+    node controller names the node by its uid, the kubelet by its name."""
     meta = obj.get("metadata") or {}
-    namespace = meta.get("namespace") or "default"
+    if obj.get("kind") == "Node":
+        found = {}
+        for uid in (meta.get("uid"), meta.get("name")):
+            for event in _search(s, "/api/v1/events", dict(meta, uid=uid)):
+                found.setdefault(_event_key(event), event)
+        return list(found.values())
+    path = f"/api/v1/namespaces/{meta.get('namespace') or 'default'}/events"
+    return _search(s, path, meta)
+
+
+def _event_key(event: dict) -> tuple:
+    meta = event.get("metadata") or {}
+    return meta.get("namespace"), meta.get("name")
+
+
+def _search(s, path: str, meta: dict) -> list[dict]:
     selector = ",".join(f"involvedObject.{k}={v}" for k, v in (
         ("name", meta.get("name")), ("namespace", meta.get("namespace")),
         ("uid", meta.get("uid"))) if v)
-    path = f"/api/v1/namespaces/{namespace}/events"
     try:
         items = s.client.get(path, {"fieldSelector": selector}).get("items") or []
     except APIError:
@@ -135,8 +154,6 @@ def _events(s, obj: dict) -> list[dict]:
         except APIError:
             return []
     return [e for e in items if _about(e, meta)]
-
-
 def _about(event: dict, meta: dict) -> bool:
     involved = event.get("involvedObject") or event.get("regarding") or {}
     if involved.get("uid") and meta.get("uid"):

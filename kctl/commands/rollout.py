@@ -194,7 +194,7 @@ def history(args, revision):
             if rs is None:
                 raise CommandError("unable to find the specified revision")
             s.out.write(f"{title} with revision #{revision}\n"
-                        + _template_text(rs["spec"]["template"]) + "\n")
+                        + _template_text(rs) + "\n")
             continue
         s.out.write(f"{title} \n" + _history_table(by_revision) + "\n")
 
@@ -222,50 +222,23 @@ def _history_table(by_revision: dict[int, dict]) -> str:
     return align("\n".join(lines)) + "\n"
 
 
-def _template_text(template: dict) -> str:
-    """The pod template as kubectl's history prints it: describe's labels,
-    with raw tabs (kubectl writes this text without aligning it)."""
-    meta, spec = template.get("metadata") or {}, template.get("spec") or {}
-    lines = ["Pod Template:"]
-    lines += _mapping("Labels", meta.get("labels"), "=")
-    if meta.get("annotations"):
-        lines += _mapping("Annotations", meta.get("annotations"), ": ")
-    lines.append("  Containers:")
-    for container in spec.get("containers") or []:
-        lines += _container_lines(container)
-    # TODO: volumes, env values, resources, probes and a node selector are
-    # printed as kubectl names them only in their empty form; a template using
-    # them prints a shorter summary than kubectl's describer.
-    lines.append(f"  Volumes:\t{_none(spec.get('volumes'))}")
-    lines.append(f"  Node-Selectors:\t{_none(spec.get('nodeSelector'))}")
-    lines.append(f"  Tolerations:\t{_none(spec.get('tolerations'))}")
-    return "\n".join(lines) + "\n"
+def _template_text(rs: dict) -> str:
+    """The revision's pod template as kubectl's history viewer prints it:
+    describe's DescribePodTemplate, with the ReplicaSet's change-cause among
+    the template's annotations, and raw tabs (kubectl does not align it)."""
 
+    from kctl.describe import Writer
+    from kctl.describe_workloads import pod_template
 
-def _mapping(label: str, values: dict | None, separator: str) -> list[str]:
-    pairs = [f"{k}{separator}{v}" for k, v in sorted((values or {}).items())]
-    first = f"  {label}:\t{pairs[0] if pairs else '<none>'}"
-    return [first] + ["\t" + pair for pair in pairs[1:]]
-
-
-def _container_lines(container: dict) -> list[str]:
-    ports = container.get("ports") or []
-    port = ", ".join(f"{p.get('containerPort')}/{p.get('protocol', 'TCP')}"
-                     for p in ports) or "<none>"
-    host = ", ".join(f"{p.get('hostPort', 0)}/{p.get('protocol', 'TCP')}"
-                     for p in ports) or "<none>"
-    env = ", ".join(e.get("name", "") for e in container.get("env") or [])
-    mounts = ", ".join(f"{m.get('mountPath')} from {m.get('name')}"
-                       for m in container.get("volumeMounts") or [])
-    return [f"   {container.get('name', '')}:",
-            f"    Image:\t{container.get('image', '')}",
-            f"    Port:\t{port}", f"    Host Port:\t{host}",
-            f"    Environment:\t{env or '<none>'}",
-            f"    Mounts:\t{mounts or '<none>'}"]
-
-
-def _none(value) -> str:
-    return "<none>" if not value else str(value)
+    template = copy.deepcopy((rs.get("spec") or {}).get("template") or {})
+    cause = ((rs.get("metadata") or {}).get("annotations") or {}).get(CHANGE_CAUSE)
+    if cause:
+        meta = template.setdefault("metadata", {})
+        meta["annotations"] = dict(meta.get("annotations") or {},
+                                   **{CHANGE_CAUSE: cause})
+    w = Writer()
+    pod_template(w, template)
+    return w.raw_text()
 
 
 # undo

@@ -181,16 +181,6 @@ def test_describe_namespace_and_node_less_cluster(kctl, kubectl, namespace):
     assert ours.out == theirs.stdout
 
 
-def test_describe_generic_kind(kctl, namespace):
-    kctl("create", "-n", namespace, "-f", "-", stdin=(
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  key: value\n"))
-
-    done = kctl("describe", "configmap/c", "-n", namespace)
-
-    assert done.out.startswith(f"Name:         c\nNamespace:    {namespace}\n")
-    assert re.search(r"\nData:\n  Key: +value\n", done.out)
-
-
 def test_describe_missing_object(kctl, namespace):
     done = kctl("describe", "pod", "nope", "-n", namespace)
 

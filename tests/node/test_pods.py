@@ -443,3 +443,25 @@ def test_volumes_are_not_mounted_and_a_warning_says_so_once(api, api_server, age
          "runtime does not mount volumes, so [/etc/app /scratch] do not exist for "
          "the containers", 1)]
     assert warnings[0]["involvedObject"]["kind"] == "Pod"
+
+
+def test_describe_of_a_running_probed_pod_equals_kubectls(api, api_server, agent,
+                                                          namespace, tmp_path):
+    from tests.kctl.conftest import run_program
+
+    probe = {"exec": {"command": ["true"]}, "periodSeconds": 1}
+    api.create_pod(namespace, agent.name, "probed",
+                   [{"name": "c", "image": "busybox", "command": ["sleep", "60"],
+                     "readinessProbe": probe, "livenessProbe": probe}],
+                   terminationGracePeriodSeconds=1)
+    api.wait_pod(namespace, "probed", lambda p: condition(p, "Ready").get(
+        "status") == "True")
+    env = {"HOME": str(tmp_path), "KUBECONFIG": str(tmp_path / "none"),
+           "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    args = ("describe", "pod", "probed", "-n", namespace, "--show-events=false")
+
+    ours = run_program("-s", api_server.url, *args, env=env)
+    theirs = run_kubectl(api_server, *args)
+
+    assert ours.out == theirs.stdout
+    assert "    Liveness:       exec [true] delay=0s timeout=1s period=1s" in ours.out
