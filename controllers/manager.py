@@ -135,9 +135,9 @@ class Duration(click.ParamType):
 @click.option("--node-monitor-period", type=Duration(), default="5s",
               show_default=True, help="How often node Leases are checked.")
 @click.option("--pod-eviction-timeout", type=Duration(), default=None,
-              help="Evict pods from a NoExecute-tainted node after this long, "
-                   "whatever they tolerate  [default: each pod's "
-                   "tolerationSeconds, 300s unless the pod says otherwise]")
+              help="Evict pods from a node tainted unreachable or not-ready "
+                   "after this long, whatever they tolerate  [default: each "
+                   "pod's tolerationSeconds, 300s unless the pod says otherwise]")
 @click.option("--scheduler-resync-period", type=Duration(), default="5m",
               show_default=True, help="How often unschedulable pods are retried "
                                       "even when no node or pod changed.")

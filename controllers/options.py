@@ -16,10 +16,11 @@ class ControllerOptions:
     # is Unknown, and how often nodes are checked (--node-monitor-period).
     node_monitor_grace_period: float = 40.0
     node_monitor_period: float = 5.0
-    # nodelifecycle: when set, pods on a node tainted NoExecute are evicted
-    # after this many seconds whatever their tolerations say; None honours
-    # each pod's tolerationSeconds (the API server defaults 300 s), as the
-    # taint manager does.
+    # tainteviction: when set, pods on a node tainted unreachable or
+    # not-ready are evicted after this many seconds whatever their
+    # tolerations say (kube's old --pod-eviction-timeout; a kctl knob for
+    # short tests); None honours each pod's tolerationSeconds (the API server
+    # defaults 300 s), as the taint manager does. Other taints: always theirs.
     pod_eviction_timeout: float | None = None
     # scheduler: how often unschedulable pods are tried again even when
     # nothing changed (kube-scheduler: podMaxInUnschedulablePodsDuration, 5m).

@@ -63,9 +63,9 @@ def default_data_dir() -> str:
 @click.option("--node-monitor-period", type=Duration(), default="5s",
               show_default=True, help="How often nodes' Leases are checked.")
 @click.option("--pod-eviction-timeout", type=Duration(), default=None,
-              help="Delete pods of a NoExecute-tainted node after this long, "
-                   "whatever they tolerate  [default: each pod's "
-                   "tolerationSeconds, 300s unless it says otherwise]")
+              help="Delete pods of a node tainted unreachable or not-ready "
+                   "after this long, whatever they tolerate  [default: each "
+                   "pod's tolerationSeconds, 300s unless it says otherwise]")
 @click.option("--watch-bookmark-interval", default=60.0, show_default=True,
               type=float, help="Seconds between BOOKMARK events of a watch.")
 @click.option("--compact-interval", default=30.0, show_default=True, type=float,
