@@ -21,6 +21,7 @@ CONTROLLERS: dict[str, str] = {
     "scheduler": "controllers.scheduler:Scheduler",
     "nodelifecycle": "controllers.nodelifecycle:NodeLifecycleController",
     "tainteviction": "controllers.tainteviction:TaintEvictionController",
+    "podgc": "controllers.podgc:PodGCController",
     "deployment": "controllers.deployment:DeploymentController",
     "replicationcontroller": "controllers.replication:ReplicationManager",
     "replicaset": "controllers.replication:ReplicaSetController",

@@ -22,6 +22,9 @@ class ControllerOptions:
     # short tests); None honours each pod's tolerationSeconds (the API server
     # defaults 300 s), as the taint manager does. Other taints: always theirs.
     pod_eviction_timeout: float | None = None
+    # podgc: how long a pod's node must be missing before the pod is
+    # force-deleted (kube's quarantineTime, 40 s, not a flag there).
+    pod_gc_quarantine_time: float = 40.0
     # scheduler: how often unschedulable pods are tried again even when
     # nothing changed (kube-scheduler: podMaxInUnschedulablePodsDuration, 5m).
     scheduler_resync_period: float = 300.0
