@@ -186,6 +186,9 @@ class NodeLifecycleController:
     # Taints.
 
     async def _sync_taints(self, name: str) -> None:
+        # TODO: no per-zone rate limit on the NoExecute taints (kube's
+        # --node-eviction-rate, --unhealthy-zone-threshold): a kctl cluster is
+        # one zone of a few nodes, where kube's limiter would not hold back.
         path = f"/api/v1/nodes/{quote(name)}"
         for _ in range(5):
             try:

@@ -9,11 +9,8 @@ As kube-controller-manager's pod-garbage-collector-controller (PodGC) does:
   DeletionByPodGC) and phase Failed, then is deleted with grace 0;
 - a Terminating pod bound to no node is marked Failed and deleted with grace 0;
 - a Terminating pod on a node that is not Ready and tainted
-  ``node.kubernetes.io/out-of-service`` likewise (kube's NodeOutOfServiceVolumeDetach).
+  ``node.kubernetes.io/out-of-service`` likewise (NodeOutOfServiceVolumeDetach).
 
-# TODO: --terminated-pod-gc-threshold (deleting the oldest Succeeded and
-# Failed pods beyond a count) is not done: its kube default, 12500, is more
-# pods than a kctl cluster holds.
 https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#pod-garbage-collection
 """
 
@@ -80,6 +77,9 @@ class PodGCController:
 
     async def gc(self) -> float:
         """One pass; the seconds until a quarantine ends (or the check period)."""
+        # TODO: no --terminated-pod-gc-threshold (deleting the oldest ended pods
+        # beyond a count): its kube default, 12500, is more than a kctl cluster
+        # holds, and nothing here needs it sooner.
         nodes = {n["metadata"]["name"]: n for n in self.nodes.list()}
         pods = self.pods.list()
         for pod in pods:
@@ -91,7 +91,8 @@ class PodGCController:
 
     async def _gc_orphaned(self, pods: list[dict], nodes: dict[str, dict]) -> float:
         now = time.monotonic()
-        missing = {_node_of(p) for p in pods if _node_of(p) and _node_of(p) not in nodes}
+        missing = {_node_of(p) for p in pods
+                   if _node_of(p) and _node_of(p) not in nodes}
         self._missing = {name: self._missing.get(name, now) for name in missing}
         soonest = GC_CHECK_PERIOD
         for name, since in self._missing.items():

@@ -18,7 +18,8 @@ QUARANTINE = 2.0
 
 @pytest.fixture
 def collector(api_server, start_controllers):
-    start_controllers(api_server.url, "podgc", f"--pod-gc-quarantine-time={QUARANTINE}s")
+    start_controllers(api_server.url, "podgc",
+                      f"--pod-gc-quarantine-time={QUARANTINE}s")
 
 
 def unique(prefix: str) -> str:

@@ -50,7 +50,8 @@ DEDICATED = {"key": "dedicated", "value": "gpu", "effect": "NoExecute",
         "timeout-bounds", "timeout-bounds-forever", "timeout-only-for-node-taints",
         "toleration-shorter-than-timeout"])
 def test_eviction_deadline(tolerations, taints, timeout, deadline):
-    controller = TaintEvictionController(ControllerOptions(pod_eviction_timeout=timeout))
+    options = ControllerOptions(pod_eviction_timeout=timeout)
+    controller = TaintEvictionController(options)
     pod = {"spec": {"tolerations": tolerations}}
 
     assert controller.eviction_deadline(pod, taints) == deadline

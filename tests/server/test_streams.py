@@ -36,7 +36,8 @@ def running_pod(url: str) -> str:
     pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "talker"},
            "spec": {"nodeName": "streams", "terminationGracePeriodSeconds": 1,
                     "containers": [{"name": "c", "image": "busybox",
-                                    "command": ["sh", "-c", "echo hello; sleep 3600"]}]}}
+                                    "command": ["sh", "-c",
+                                                "echo hello; sleep 3600"]}]}}
     path = f"{url}/api/v1/namespaces/default/pods"
     assert requests.post(path, json=pod, timeout=30).status_code == 201
     wait_for(lambda: requests.get(f"{path}/talker", timeout=30).json()
