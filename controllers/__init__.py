@@ -20,6 +20,8 @@ does for commands), so one controller's imports never slow another's start.
 CONTROLLERS: dict[str, str] = {
     "scheduler": "controllers.scheduler:Scheduler",
     "nodelifecycle": "controllers.nodelifecycle:NodeLifecycleController",
+    "tainteviction": "controllers.tainteviction:TaintEvictionController",
+    "podgc": "controllers.podgc:PodGCController",
     "deployment": "controllers.deployment:DeploymentController",
     "replicationcontroller": "controllers.replication:ReplicationManager",
     "replicaset": "controllers.replication:ReplicaSetController",

@@ -135,9 +135,12 @@ class Duration(click.ParamType):
 @click.option("--node-monitor-period", type=Duration(), default="5s",
               show_default=True, help="How often node Leases are checked.")
 @click.option("--pod-eviction-timeout", type=Duration(), default=None,
-              help="Evict pods from a NoExecute-tainted node after this long, "
-                   "whatever they tolerate  [default: each pod's "
-                   "tolerationSeconds, 300s unless the pod says otherwise]")
+              help="Evict pods from a node tainted unreachable or not-ready "
+                   "after this long, whatever they tolerate  [default: each "
+                   "pod's tolerationSeconds, 300s unless the pod says otherwise]")
+@click.option("--pod-gc-quarantine-time", type=Duration(), default="40s",
+              show_default=True, help="How long a pod's node must be missing "
+                                      "before the pod is force-deleted.")
 @click.option("--scheduler-resync-period", type=Duration(), default="5m",
               show_default=True, help="How often unschedulable pods are retried "
                                       "even when no node or pod changed.")
@@ -145,7 +148,7 @@ class Duration(click.ParamType):
               type=click.Choice(["debug", "info", "warning", "error"]))
 def controllers_command(server, token, controller_list, node_monitor_grace_period,
                         node_monitor_period, pod_eviction_timeout,
-                        scheduler_resync_period, log_level):
+                        pod_gc_quarantine_time, scheduler_resync_period, log_level):
     """Run the scheduler and controllers against an API server.
 
     \b
@@ -166,5 +169,6 @@ def controllers_command(server, token, controller_list, node_monitor_grace_perio
         node_monitor_grace_period=node_monitor_grace_period,
         node_monitor_period=node_monitor_period,
         pod_eviction_timeout=pod_eviction_timeout,
+        pod_gc_quarantine_time=pod_gc_quarantine_time,
         scheduler_resync_period=scheduler_resync_period)
     asyncio.run(run_controllers(server, token, enabled, options))

@@ -9,11 +9,12 @@ As kube-controller-manager's node lifecycle controller does:
 - a node whose Ready condition is Unknown is tainted
   ``node.kubernetes.io/unreachable``, one whose Ready is False
   ``node.kubernetes.io/not-ready``, each NoSchedule and NoExecute (the
-  NoExecute taint with its timeAdded); the taints go when Ready is True again;
-- the taint manager part: a pod on a node with a NoExecute taint it does not
-  tolerate is deleted at once; one that tolerates it for tolerationSeconds is
-  deleted that long after the taint's timeAdded; ``--pod-eviction-timeout``,
-  when set, bounds that wait whatever the pod tolerates.
+  NoExecute taint with its timeAdded); the taints go when Ready is True again.
+
+It evicts no pod itself: the NoExecute taints are acted on by the taint
+eviction controller (``controllers/tainteviction.py``), as kube's node
+lifecycle controller leaves them to the taint-eviction-controller since 1.29,
+so a node's own taints and a user's are one rule and the two never race.
 
 Health is judged by when this controller saw a heartbeat change, on its own
 clock, so a skewed node clock does not matter (kube does the same).
@@ -23,7 +24,6 @@ https://kubernetes.io/docs/concepts/architecture/nodes/#node-controller
 from __future__ import annotations
 
 import asyncio
-import calendar
 import logging
 import time
 from dataclasses import dataclass
@@ -42,8 +42,6 @@ UNKNOWN_REASON = "NodeStatusUnknown"
 UNKNOWN_MESSAGE = "Kubelet stopped posting node status."
 NEVER_REASON = "NodeStatusNeverUpdated"
 NEVER_MESSAGE = "Kubelet never posted node status."
-# The longest wait between two passes when nothing wakes the loop sooner.
-MAX_TICK = 1.0
 
 
 @dataclass
@@ -61,10 +59,7 @@ class NodeLifecycleController:
     def __init__(self, options):
         self.grace = options.node_monitor_grace_period
         self.period = options.node_monitor_period
-        self.eviction_timeout = options.pod_eviction_timeout
         self._health: dict[str, Health] = {}
-        self._wake = asyncio.Event()
-        self._evicted: set[str] = set()  # pod uids deleted already
         self._tasks: set[asyncio.Task] = set()  # events being posted
 
     async def run(self, client, stop: asyncio.Event) -> None:
@@ -74,7 +69,6 @@ class NodeLifecycleController:
         self.leases = Informer(
             client, "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases")
         self.pods = Informer(client, "/api/v1/pods")
-        self.nodes.add_handlers(on_update=self._taints_changed)
         informers = [asyncio.create_task(i.run(stop))
                      for i in (self.nodes, self.leases, self.pods)]
         try:
@@ -86,31 +80,16 @@ class NodeLifecycleController:
                 task.cancel()
             await asyncio.gather(*informers, return_exceptions=True)
 
-    def _taints_changed(self, old: dict, new: dict) -> None:
-        if _no_execute(old) != _no_execute(new):
-            self._wake.set()
-
     async def _loop(self, stop: asyncio.Event) -> None:
-        next_monitor = 0.0
         while not stop.is_set():
-            now = time.monotonic()
-            if now >= next_monitor:
-                await self._guard(self.monitor_nodes())
-                next_monitor = now + self.period
-            wait = await self._guard(self.evict_pods()) or MAX_TICK
-            self._wake.clear()
-            timeout = max(0.05, min(wait, next_monitor - time.monotonic(), MAX_TICK))
             try:
-                await asyncio.wait_for(_first(stop.wait(), self._wake.wait()), timeout)
+                await self.monitor_nodes()
+            except TRANSIENT as err:
+                log.warning("node lifecycle pass failed: %s", err)
+            try:
+                await asyncio.wait_for(stop.wait(), self.period)
             except asyncio.TimeoutError:
                 pass
-
-    async def _guard(self, coroutine):
-        try:
-            return await coroutine
-        except TRANSIENT as err:
-            log.warning("node lifecycle pass failed: %s", err)
-            return None
 
     # Node health.
 
@@ -207,6 +186,9 @@ class NodeLifecycleController:
     # Taints.
 
     async def _sync_taints(self, name: str) -> None:
+        # TODO: no per-zone rate limit on the NoExecute taints (kube's
+        # --node-eviction-rate, --unhealthy-zone-threshold): a kctl cluster is
+        # one zone of a few nodes, where kube's limiter would not hold back.
         path = f"/api/v1/nodes/{quote(name)}"
         for _ in range(5):
             try:
@@ -228,76 +210,10 @@ class NodeLifecycleController:
                      ", ".join(f"{t['key']}:{t['effect']}" for t in wanted) or "none")
             return
 
-    # Eviction (the NoExecute taint manager).
-
-    async def evict_pods(self) -> float | None:
-        """Delete the pods whose time on a NoExecute-tainted node is up; return
-        the seconds until the next such deadline, or None if none is pending."""
-        now = time.time()
-        soonest = None
-        for node in self.nodes.list():
-            taints = _no_execute(node)
-            if not taints:
-                continue
-            for pod in self._pods_on(node["metadata"]["name"]):
-                if pod["metadata"].get("deletionTimestamp"):
-                    continue
-                deadline = self.eviction_deadline(pod, taints)
-                if deadline is None:
-                    continue
-                if deadline <= now:
-                    await self._evict(pod, node["metadata"]["name"])
-                else:
-                    wait = deadline - now
-                    soonest = wait if soonest is None else min(soonest, wait)
-        return soonest
-
-    def eviction_deadline(self, pod: dict, taints: list[dict]) -> float | None:
-        """When (epoch seconds) ``pod`` must go because of ``taints``; None: never."""
-        tolerations = (pod.get("spec") or {}).get("tolerations") or []
-        deadline = None
-        for taint in taints:
-            added = _epoch(taint.get("timeAdded")) or time.time()
-            seconds = _tolerated_seconds(tolerations, taint)
-            if self.eviction_timeout is not None:
-                seconds = min(seconds, self.eviction_timeout)
-            if seconds == float("inf"):
-                continue
-            when = added + seconds
-            deadline = when if deadline is None else min(deadline, when)
-        return deadline
-
-    async def _evict(self, pod: dict, node_name: str) -> None:
-        # TODO: no per-zone rate limit (--node-eviction-rate,
-        # --unhealthy-zone-threshold) and no DisruptionTarget condition before
-        # the delete: a cluster here is one zone of a few nodes.
-        meta = pod["metadata"]
-        if meta.get("uid") in self._evicted:
-            return
-        try:
-            # A plain delete: the pod's own grace period applies.
-            await self.client.delete(pod_path(meta["namespace"], meta["name"]))
-        except NotFound:
-            return
-        self._evicted.add(meta.get("uid"))
-        log.info("pod %s/%s deleted: node %s is tainted NoExecute", meta["namespace"],
-                 meta["name"], node_name)
-        self.events.emit(pod, "", "Normal", "TaintManagerEviction",
-                         f"Marking for deletion Pod {meta['namespace']}/{meta['name']}")
-
     def _pods_on(self, node_name: str) -> list[dict]:
         return [p for p in self.pods.list()
                 if (p.get("spec") or {}).get("nodeName") == node_name
                 and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")]
-
-
-async def _first(*coroutines) -> None:
-    tasks = [asyncio.ensure_future(c) for c in coroutines]
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()
 
 
 def _condition(obj: dict, kind: str) -> dict | None:
@@ -309,16 +225,6 @@ def _condition(obj: dict, kind: str) -> dict | None:
 
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-
-
-def _epoch(timestamp: str | None) -> float | None:
-    if not timestamp:
-        return None
-    try:
-        parsed = time.strptime(timestamp[:19], "%Y-%m-%dT%H:%M:%S")
-        return float(calendar.timegm(parsed))
-    except ValueError:
-        return None
 
 
 def _unknown_conditions(status: dict) -> dict[str, str]:
@@ -364,32 +270,3 @@ def _wanted_taints(node: dict, current: list[dict]) -> list[dict]:
 
 def _taints(node: dict) -> list[dict]:
     return (node.get("spec") or {}).get("taints") or []
-
-
-def _no_execute(node: dict) -> list[dict]:
-    return [t for t in _taints(node) if t.get("effect") == "NoExecute"]
-
-
-def _tolerated_seconds(tolerations: list[dict], taint: dict) -> float:
-    """How long ``tolerations`` bear ``taint``: 0 if not at all, inf if forever
-    (the shortest tolerationSeconds of those that match, as kube takes)."""
-    seconds = None
-    for toleration in tolerations:
-        if not _tolerates(toleration, taint):
-            continue
-        value = toleration.get("tolerationSeconds")
-        value = float("inf") if value is None else max(float(value), 0.0)
-        seconds = value if seconds is None else min(seconds, value)
-    return 0.0 if seconds is None else seconds
-
-
-def _tolerates(toleration: dict, taint: dict) -> bool:
-    """core/v1 Toleration.ToleratesTaint."""
-    if toleration.get("effect") and toleration["effect"] != taint.get("effect"):
-        return False
-    key = toleration.get("key") or ""
-    operator = toleration.get("operator") or "Equal"
-    if operator == "Exists":
-        return not key or key == taint.get("key")
-    return key == taint.get("key") and (toleration.get("value") or "") == (
-        taint.get("value") or "")

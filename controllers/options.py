@@ -16,11 +16,15 @@ class ControllerOptions:
     # is Unknown, and how often nodes are checked (--node-monitor-period).
     node_monitor_grace_period: float = 40.0
     node_monitor_period: float = 5.0
-    # nodelifecycle: when set, pods on a node tainted NoExecute are evicted
-    # after this many seconds whatever their tolerations say; None honours
-    # each pod's tolerationSeconds (the API server defaults 300 s), as the
-    # taint manager does.
+    # tainteviction: when set, pods on a node tainted unreachable or
+    # not-ready are evicted after this many seconds whatever their
+    # tolerations say (kube's old --pod-eviction-timeout; a kctl knob for
+    # short tests); None honours each pod's tolerationSeconds (the API server
+    # defaults 300 s), as the taint manager does. Other taints: always theirs.
     pod_eviction_timeout: float | None = None
+    # podgc: how long a pod's node must be missing before the pod is
+    # force-deleted (kube's quarantineTime, 40 s, not a flag there).
+    pod_gc_quarantine_time: float = 40.0
     # scheduler: how often unschedulable pods are tried again even when
     # nothing changed (kube-scheduler: podMaxInUnschedulablePodsDuration, 5m).
     scheduler_resync_period: float = 300.0

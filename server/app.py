@@ -21,6 +21,7 @@ from server.resources import Resources
 from server.request import API, YAML, wants_yaml
 from server.store import open_store
 from server.store.sqlite import ensure_data_dir
+from server.streams import Streams
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ class APIServer:
         self.documents: dict[str, bytes] = {}
         self.authenticator = (TokenAuthenticator.from_file(options.token_file)
                               if options.token_file else None)
+        self.streams = Streams()
         self._tasks: set[asyncio.Task] = set()
         self.ready = False
 
@@ -81,10 +83,12 @@ class APIServer:
         self.ready = True
 
     def stop_watches(self) -> None:
-        """The first step of a stop: watches end, so that only the requests
-        that do finish are left for aiohttp to wait for."""
+        """The first step of a stop: watches, log follows and exec relays end,
+        so that only the requests that do finish are left for aiohttp to wait
+        for."""
         self.ready = False
         self.cache.close_watches()
+        self.streams.close()
 
     async def stop(self) -> None:
         """The last step, once no handler runs: nothing waits on the cache."""

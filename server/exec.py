@@ -16,17 +16,17 @@ KUBECTL_REMOTE_COMMAND_WEBSOCKETS=true).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import aiohttp
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 from multidict import MultiDict
 
 from node import channels
 from server.errors import APIError, BadRequest, ServiceUnavailable
 from server.kubelet import node_endpoint, pick_container
 from server.request import API, RequestInfo
+from server.streams import Streams
 
 log = logging.getLogger("server.exec")
 
@@ -125,7 +125,7 @@ async def _proxy(request: web.Request, url: str, query: MultiDict, protocol: str
         async with upstream:
             client = web.WebSocketResponse(protocols=(protocol,))
             await client.prepare(request)
-            await _relay(client, upstream)
+            await _relay(request.app[API].streams, client, upstream)
             return client
 
 
@@ -138,18 +138,18 @@ def _refused(status: int, container: str, node_name: str) -> APIError:
                     f"refused the exec with HTTP {status}")
 
 
-async def _relay(client: web.WebSocketResponse,
+async def _relay(streams: Streams, client: web.WebSocketResponse,
                  upstream: aiohttp.ClientWebSocketResponse) -> None:
-    """Copy messages both ways until one side closes, then close the other."""
-    tasks = [asyncio.create_task(_forward(client, upstream)),
-             asyncio.create_task(_forward(upstream, client))]
+    """Copy messages both ways until one side closes, then close the other;
+    both, with 1001 Going Away, when the server stops."""
+    code = WSCloseCode.OK
     try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        if await streams.until_closed(_forward(client, upstream),
+                                      _forward(upstream, client)):
+            code = WSCloseCode.GOING_AWAY
     finally:
-        for task in tasks:
-            task.cancel()
-        await upstream.close()
-        await client.close()
+        await upstream.close(code=code)
+        await client.close(code=code)
 
 
 async def _forward(source, sink) -> None:

@@ -91,12 +91,17 @@ async def _proxy(request: web.Request, url: str, query: dict,
                 response = web.StreamResponse(
                     headers={"Content-Type": "text/plain"})
                 await response.prepare(request)
-                async for chunk in upstream.content.iter_any():
-                    await response.write(chunk)
+                await request.app[API].streams.until_closed(_copy(upstream, response))
                 return response
     except aiohttp.ClientConnectionError as error:
         raise ServiceUnavailable(
             f"cannot reach the node agent of node {node_name} at {url}: {error}")
+
+
+async def _copy(upstream: aiohttp.ClientResponse,
+                response: web.StreamResponse) -> None:
+    async for chunk in upstream.content.iter_any():
+        await response.write(chunk)
 
 
 def _reason(code: int) -> str:

@@ -66,9 +66,12 @@ def default_data_dir() -> str:
 @click.option("--node-monitor-period", type=Duration(), default="5s",
               show_default=True, help="How often nodes' Leases are checked.")
 @click.option("--pod-eviction-timeout", type=Duration(), default=None,
-              help="Delete pods of a NoExecute-tainted node after this long, "
-                   "whatever they tolerate  [default: each pod's "
-                   "tolerationSeconds, 300s unless it says otherwise]")
+              help="Delete pods of a node tainted unreachable or not-ready "
+                   "after this long, whatever they tolerate  [default: each "
+                   "pod's tolerationSeconds, 300s unless it says otherwise]")
+@click.option("--pod-gc-quarantine-time", type=Duration(), default="40s",
+              show_default=True, help="How long a pod's node must be missing "
+                                      "before the pod is force-deleted.")
 @click.option("--watch-bookmark-interval", default=60.0, show_default=True,
               type=float, help="Seconds between BOOKMARK events of a watch.")
 @click.option("--compact-interval", default=30.0, show_default=True, type=float,
@@ -107,10 +110,12 @@ def _controller_args(options: dict) -> list[str] | None:
     grace = options.pop("node_monitor_grace_period")
     period = options.pop("node_monitor_period")
     eviction = options.pop("pod_eviction_timeout")
+    quarantine = options.pop("pod_gc_quarantine_time")
     if options.pop("no_controllers") or not enabled_controllers(listed):
         return None
     args = ["--controllers", listed, "--node-monitor-grace-period", f"{grace}s",
-            "--node-monitor-period", f"{period}s"]
+            "--node-monitor-period", f"{period}s",
+            "--pod-gc-quarantine-time", f"{quarantine}s"]
     if eviction is not None:
         args += ["--pod-eviction-timeout", f"{eviction}s"]
     return args

@@ -52,14 +52,15 @@ def api_server(tmp_path_factory):
 
 @pytest.fixture
 def start_controllers(tmp_path):
-    """Start ``python -m controllers`` against a server URL with the given list."""
+    """Start ``python -m controllers`` against a server URL with the given list
+    (and any further flags)."""
     started: list[subprocess.Popen] = []
 
-    def start(server_url: str, controllers: str) -> subprocess.Popen:
+    def start(server_url: str, controllers: str, *flags: str) -> subprocess.Popen:
         log = open(tmp_path / f"controllers-{len(started)}.log", "ab")
         process = subprocess.Popen(
             [sys.executable, "-m", "controllers", "--server", server_url,
-             f"--controllers={controllers}", "--log-level", "debug"],
+             f"--controllers={controllers}", "--log-level", "debug", *flags],
             stdout=subprocess.DEVNULL, stderr=log, cwd=Path(__file__).parents[2])
         log.close()
         started.append(process)

@@ -1,4 +1,4 @@
-"""The node lifecycle controller: taints and evictions by rule, then with real
+"""The node lifecycle controller: its taints by rule, then with real
 node agents against ``kctl serve`` with short timings set through its flags."""
 
 from __future__ import annotations
@@ -6,52 +6,13 @@ from __future__ import annotations
 import pytest
 import requests
 
-from controllers.nodelifecycle import (
-    NodeLifecycleController, _tolerated_seconds, _unknown_conditions, _wanted_taints)
-from controllers.options import ControllerOptions
+from controllers.nodelifecycle import _unknown_conditions, _wanted_taints
 from tests.controllers.conftest import wait_for
 from tests.node.conftest import Agent
 from tests.node.helpers import group_alive, kill_group
 
-EXISTS_UNREACHABLE = {"key": "node.kubernetes.io/unreachable", "operator": "Exists",
-                      "effect": "NoExecute", "tolerationSeconds": 300}
-UNREACHABLE = {"key": "node.kubernetes.io/unreachable", "effect": "NoExecute",
-               "timeAdded": "2030-01-01T00:00:00Z"}
-ADDED = 1893456000.0  # 2030-01-01T00:00:00Z
-
 
 # The rules.
-
-@pytest.mark.parametrize("tolerations,timeout,deadline", [
-    ([], None, ADDED),
-    ([EXISTS_UNREACHABLE], None, ADDED + 300),
-    ([dict(EXISTS_UNREACHABLE, tolerationSeconds=None)], None, None),
-    ([{"operator": "Exists"}], None, None),
-    ([EXISTS_UNREACHABLE, dict(EXISTS_UNREACHABLE, tolerationSeconds=20)], None,
-     ADDED + 20),
-    ([dict(EXISTS_UNREACHABLE, key="node.kubernetes.io/not-ready")], None, ADDED),
-    ([dict(EXISTS_UNREACHABLE, effect="NoSchedule")], None, ADDED),
-    ([EXISTS_UNREACHABLE], 5.0, ADDED + 5),
-    ([{"operator": "Exists"}], 5.0, ADDED + 5),
-    ([dict(EXISTS_UNREACHABLE, tolerationSeconds=2)], 5.0, ADDED + 2),
-], ids=["no-toleration", "tolerates-300s", "tolerates-forever", "tolerates-all",
-        "shortest-wins", "other-key", "other-effect", "timeout-bounds",
-        "timeout-bounds-forever", "toleration-shorter-than-timeout"])
-def test_eviction_deadline(tolerations, timeout, deadline):
-    options = ControllerOptions(pod_eviction_timeout=timeout)
-    controller = NodeLifecycleController(options)
-    pod = {"spec": {"tolerations": tolerations}}
-
-    assert controller.eviction_deadline(pod, [UNREACHABLE]) == deadline
-
-
-def test_an_equal_toleration_needs_the_value():
-    taint = {"key": "dedicated", "value": "gpu", "effect": "NoExecute"}
-
-    assert _tolerated_seconds([{"key": "dedicated", "value": "gpu"}], taint) == float(
-        "inf")
-    assert _tolerated_seconds([{"key": "dedicated", "value": "cpu"}], taint) == 0
-
 
 @pytest.mark.parametrize("ready,keys", [
     ("Unknown", ["node.kubernetes.io/unreachable"] * 2),
@@ -89,7 +50,9 @@ def test_unknown_conditions_keep_the_heartbeat():
 
 # With node agents.
 
-FAST_NODES = ("--controllers=nodelifecycle,scheduler,replicationcontroller",
+# Pods of a lost node go by the taint eviction controller, as in kube.
+FAST_NODES = ("--controllers=nodelifecycle,tainteviction,scheduler,"
+              "replicationcontroller",
               "--node-monitor-grace-period=3s", "--node-monitor-period=500ms",
               "--pod-eviction-timeout=2s")
 
@@ -173,6 +136,7 @@ def test_a_silent_node_goes_unknown_its_pods_go_and_it_comes_back(
     victim = wait_for(lambda: (p := requests.get(victim_url, timeout=30).json())[
         "metadata"].get("deletionTimestamp") and p, message="victim evicted")
     assert condition(victim, "Ready")["status"] == "False"
+    assert condition(victim, "DisruptionTarget")["reason"] == "DeletionByTaintManager"
     assert not node(url, "second")["spec"].get("taints")
     events = requests.get(f"{url}/api/v1/namespaces/default/events", timeout=30).json()
     assert [(e["reason"], e["message"]) for e in events["items"]
