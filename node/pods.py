@@ -72,6 +72,39 @@ class NodeContext:
     node_name: str
     host_ip: str
     retry_period: float = 10.0
+    services: "ServiceReader" = field(default_factory=lambda: ServiceReader())
+
+
+class ServiceReader:
+    """The services of a namespace, read once for every container that starts
+    within a second of another: a hundred pods starting together would
+    otherwise each list them.
+
+    TODO: the kubelet keeps an informer of services instead.
+    """
+
+    FRESH_FOR = 1.0
+
+    def __init__(self):
+        self.read: dict[str, tuple[float, asyncio.Future]] = {}
+
+    async def get(self, client: APIClient, path: str):
+        """The answer to GET ``path`` (NotFound as None), at most a second old;
+        requests made while one is in flight share it."""
+        now = time.monotonic()
+        cached = self.read.get(path)
+        if cached is None or now - cached[0] > self.FRESH_FOR or (
+                cached[1].done() and cached[1].exception() is not None):
+            future = asyncio.ensure_future(self._fetch(client, path))
+            cached = self.read[path] = (now, future)
+        return await asyncio.shield(cached[1])
+
+    @staticmethod
+    async def _fetch(client: APIClient, path: str):
+        try:
+            return await client.get(path)
+        except NotFound:
+            return None
 
 
 @dataclass
@@ -757,18 +790,16 @@ class PodWorker:
             return None
 
     async def _service_variables(self) -> dict[str, str]:
-        # TODO: the agent reads the services at each container start; the
-        # kubelet keeps an informer of them. Cluster IPs do not route here
-        # either: nothing plays kube-proxy for the process runtime.
-        try:
-            kubernetes = await self.ctx.client.get(
-                "/api/v1/namespaces/default/services/kubernetes")
-        except NotFound:
-            kubernetes = None
+        # TODO: cluster IPs do not route here: nothing plays kube-proxy for
+        # the process runtime.
+        services = self.ctx.services
+        kubernetes = await services.get(
+            self.ctx.client, "/api/v1/namespaces/default/services/kubernetes")
         listed = []
         if self.pod["spec"].get("enableServiceLinks", True):
-            listed = (await self.ctx.client.get(
-                f"/api/v1/namespaces/{self.namespace}/services")).get("items") or []
+            answer = await services.get(
+                self.ctx.client, f"/api/v1/namespaces/{self.namespace}/services")
+            listed = (answer or {}).get("items") or []
         return service_env(pod_services(self.pod, listed, kubernetes))
 
     def stop_watching(self) -> None:
