@@ -17,7 +17,10 @@ _SECRETS = {"clusters": ("cluster", ("certificate-authority-data",)),
                                "token", "password"))}
 
 
+# The group takes the connection flags too: `kctl config --kubeconfig X view`,
+# as kubectl reads its global flags anywhere.
 @click.group()
+@connection_options
 def config():
     """Show and switch kubeconfig contexts."""
 
