@@ -258,11 +258,19 @@ def _connection(cluster: dict, user: dict, context: dict,
     if o.request_timeout:
         conn.timeout = o.request_timeout
     if "://" not in conn.server:
-        conn.server = "https://" + conn.server
+        conn.server = _default_scheme(conn) + conn.server
     conn.server = conn.server.rstrip("/")
     # TODO: exec and auth-provider credential plugins are not run; a user
     # entry that needs one gets no credentials.
     return conn
+
+
+def _default_scheme(conn: Connection) -> str:
+    """A server without a scheme is https only with TLS settings, as client-go's
+    defaultServerUrlFor: a CA, a client certificate or insecure-skip-tls-verify."""
+    tls = (conn.ca_file or conn.ca_data or conn.cert_file or conn.cert_data
+           or conn.insecure)
+    return "https://" if tls else "http://"
 
 
 def _token_file(path: str | None) -> str | None:

@@ -41,10 +41,11 @@ def parse(template: str) -> list:
         end = _closing_brace(template, start)
         body = template[start + 1:end].strip()
         pos = end + 1
-        if body.startswith("range ") or body == "range":
-            stack.append((nodes, _steps(body[5:].strip())))
+        keyword, rest = _keyword(body)
+        if keyword == "range":
+            stack.append((nodes, _steps(rest)))
             nodes = []
-        elif body == "end":
+        elif keyword == "end":
             if not stack:
                 raise JSONPathError("not in range, nothing to end")
             outer, steps = stack.pop()
@@ -57,6 +58,19 @@ def parse(template: str) -> list:
     if stack:
         raise JSONPathError("unclosed range")
     return nodes
+
+
+# Where kubectl's lexer ends an identifier (client-go jsonpath isTerminator):
+# so `{range.items[*]}` and `{range@.items[*]}` are `range` and a path.
+_IDENTIFIER = re.compile(r"[^\s.,\[\]$@{}]+")
+
+
+def _keyword(body: str) -> tuple[str, str]:
+    """``range`` or ``end`` opening an action, and the rest; else ("", body)."""
+    m = _IDENTIFIER.match(body)
+    if m and m.group(0) in ("range", "end"):
+        return m.group(0), body[m.end():].strip()
+    return "", body
 
 
 def _closing_brace(text: str, start: int) -> int:

@@ -65,9 +65,14 @@ _CONNECTION_FLAGS = [
 ]
 
 
-def connection_options(func):
-    """Adds the connection flags (and --debug) to a command or the group."""
+def connection_options(func=None, leave_out: tuple[str, ...] = ()):
+    """Adds the connection flags (and --debug) to a command or the group;
+    ``leave_out`` names attributes whose flags the command uses for itself."""
+    if func is None:
+        return lambda f: connection_options(f, leave_out)
     for decls, attribute, help_text, convert in reversed(_CONNECTION_FLAGS):
+        if attribute in leave_out:
+            continue
         func = click.option(*decls, attribute, expose_value=False,
                             is_eager=True, help=help_text, metavar="TEXT",
                             callback=_store(attribute, convert))(func)

@@ -92,6 +92,12 @@ def serve_command(**options) -> None:
       kctl serve --port 6443 --data-dir ./cluster --no-node
     """
     _logging(options.pop("verbose"))
+    if not 0 <= options["port"] <= 65535:
+        # Checked before the data directory is made; bind() would say only
+        # OverflowError.
+        click.echo(f"error: invalid --port {options['port']}: must be from 0 "
+                   f"to 65535", err=True)
+        sys.exit(1)
     try:
         options["controllers"] = _controller_args(options)
     except UnknownController as error:

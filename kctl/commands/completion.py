@@ -28,7 +28,19 @@ Examples:
   kctl completion zsh > "${fpath[1]}/_kctl"
   kctl completion fish > ~/.config/fish/completions/kctl.fish
 """)
-@click.argument("shell", type=click.Choice(SHELLS))
-def completion(shell):
+@click.argument("args", nargs=-1, metavar="SHELL", shell_complete=lambda ctx, param,
+                incomplete: [s for s in SHELLS if s.startswith(incomplete)])
+def completion(args):
     """Output shell completion code for bash, zsh or fish."""
+    from kctl.errors import CommandError
+
+    # kubectl's words and exit code 1 for each refusal.
+    see = "\nSee 'kctl completion -h' for help and examples"
+    if not args:
+        raise CommandError("Shell not specified." + see)
+    if len(args) > 1:
+        raise CommandError("Too many arguments. Expected only the shell type." + see)
+    shell = args[0]
+    if shell not in SHELLS:
+        raise CommandError(f'Unsupported shell type "{shell}".' + see)
     click.echo(script(shell), nl=False)

@@ -1,14 +1,17 @@
-"""kctl config: view the merged kubeconfig and switch contexts."""
+"""kctl config: view the merged kubeconfig, list and switch contexts.
+
+set-context and the writing of files are in kctl.commands.config_write.
+"""
 
 from __future__ import annotations
 
 import copy
-import os
 
 import click
 
 from kctl import config as kubeconfig
 from kctl import printers
+from kctl.commands.config_write import set_context
 from kctl.errors import CommandError, UsageError
 from kctl.options import connection_options, session
 
@@ -17,7 +20,10 @@ _SECRETS = {"clusters": ("cluster", ("certificate-authority-data",)),
                                "token", "password"))}
 
 
+# The group takes the connection flags too: `kctl config --kubeconfig X view`,
+# as kubectl reads its global flags anywhere.
 @click.group()
+@connection_options
 def config():
     """Show and switch kubeconfig contexts."""
 
@@ -25,18 +31,23 @@ def config():
 @config.command()
 @click.option("--raw", is_flag=True, help="Show certificates and tokens.")
 @click.option("--minify", is_flag=True, help="Only what the current context uses.")
-@click.option("-o", "--output", default="yaml", help="yaml or json.")
+@click.option("-o", "--output", default="yaml",
+              help="yaml, json or jsonpath=TEMPLATE.")
 @connection_options
 def view(raw, minify, output):
     """Display the merged kubeconfig."""
     s = session()
+    fmt, _, template = output.partition("=")
+    printer = printers.compile_template(fmt, template) if fmt == "jsonpath" else None
     merged = kubeconfig.load_merged(s.overrides.kubeconfig)
     if minify:
         merged = _minify(merged, s.overrides.context)
     if not raw:
         merged = _redact(merged)
     config = as_kubectl_config(merged)
-    if output == "json":
+    if printer is not None:
+        s.out.write(printer.render(config))
+    elif output == "json":
         import json
 
         text = json.dumps(config, indent=4, ensure_ascii=False)
@@ -44,7 +55,8 @@ def view(raw, minify, output):
     elif output == "yaml":
         s.out.write(printers.to_yaml(config))
     else:
-        raise UsageError(f"--output must be yaml or json, not {output!r}")
+        raise UsageError(f"--output must be yaml, json or jsonpath=..., not "
+                         f"{output!r}")
 
 
 # The fields of kubectl's Config types in their Go order, which its JSON keeps
@@ -60,6 +72,8 @@ _FIELD_ORDER = {
     "context": ("cluster", "user", "namespace", "extensions"),
 }
 _SECTIONS = (("clusters", "cluster"), ("users", "user"), ("contexts", "context"))
+# Fields of those types without omitempty: kubectl prints them even empty.
+_ALWAYS = {"cluster": ("server",), "user": (), "context": ("cluster", "user")}
 
 
 def as_kubectl_config(merged: dict) -> dict:
@@ -79,6 +93,7 @@ def as_kubectl_config(merged: dict) -> dict:
 
 
 def _ordered(body: dict, inner: str) -> dict:
+    body = {**dict.fromkeys(_ALWAYS[inner], ""), **body}
     order = _FIELD_ORDER[inner]
     known = {key: body[key] for key in order if key in body}
     return {**known, **{k: v for k, v in body.items() if k not in known}}
@@ -128,40 +143,34 @@ def current_context():
 @connection_options
 def use_context(name):
     """Set the current context in the kubeconfig file."""
+    from kctl.commands.config_write import set_current_context
+
     s = session()
+
     merged = kubeconfig.load_merged(s.overrides.kubeconfig)
     if kubeconfig.find(merged, "contexts", name) is None:
         raise CommandError(f'no context exists with the name: "{name}"')
-    path = _destination(s.overrides.kubeconfig)
-    _write_current_context(path, name)
+    set_current_context(s.overrides.kubeconfig, name)
     s.print(f'Switched to context "{name}".')
 
 
-def _destination(explicit: str | None) -> str:
-    """As kubectl: the --kubeconfig file, else the first existing file."""
-    if explicit:
-        return explicit
-    files = kubeconfig.default_files()
-    for path in files:
-        if os.path.exists(path):
-            return path
-    return files[-1]
+config.add_command(set_context)
 
 
-def _write_current_context(path: str, name: str) -> None:
-    from kctl import yamlio
+def _names(section: str):
+    def command():
+        s = session()
+        merged = kubeconfig.load_merged(s.overrides.kubeconfig)
+        s.print("NAME")
+        for name in sorted(e.get("name", "") for e in merged.get(section) or []):
+            s.print(name)
+    return command
 
-    data = {}
-    if os.path.exists(path):
-        with open(path, encoding="utf-8") as f:
-            data = yamlio.load(f.read()) or {}
-    data["current-context"] = name
-    data.setdefault("apiVersion", "v1")
-    data.setdefault("kind", "Config")
-    tmp = path + ".kctl-tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(yamlio.dump(data))
-    os.replace(tmp, path)
+
+config.command("get-clusters", help="List the clusters of the kubeconfig.")(
+    connection_options(_names("clusters")))
+config.command("get-users", help="List the users of the kubeconfig.")(
+    connection_options(_names("users")))
 
 
 @config.command("get-contexts")

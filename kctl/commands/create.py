@@ -35,11 +35,24 @@ class CreateGroup(click.Group):
         return SUBCOMMANDS.get(name)
 
 
+DRY_RUNS = ("none", "client", "server")
+
+
+def _check_dry_run(ctx, param, value: str) -> str:
+    if value not in DRY_RUNS:
+        # kubectl's GetDryRunStrategy words it so, a failed command (exit 1).
+        raise CommandError(f'Invalid dry-run value ({value}). Must be "none", '
+                           f'"server", or "client".')
+    return value
+
+
 def dry_run_option(func):
+    # TODO: a bare --dry-run (kubectl's deprecated spelling of client) is not
+    # taken: click would consume the next argument as its value.
     return click.option(
-        "--dry-run", type=click.Choice(["none", "client", "server"]),
-        default="none", help="Only show what would be sent (client) or what the "
-        "server would store (server).")(func)
+        "--dry-run", default="none", callback=_check_dry_run,
+        metavar="[none|client|server]", help="Only show what would be sent "
+        "(client) or what the server would store (server).")(func)
 
 
 # --validate -> the fieldValidation kubectl asks the server for.

@@ -8,6 +8,7 @@ import click
 
 from kctl import objects
 from kctl.client import APIError, NotFound
+from kctl.commands.create import dry_run_option, suffix
 from kctl.errors import AlreadyReported, CommandError, UsageError
 from kctl.options import (bool_flag, connection_options, filename_options,
                           resource_args, session)
@@ -22,7 +23,15 @@ Examples:
   kctl delete -f pod.yaml
   kctl delete pods -l app=web
   kctl delete pods --all --now
+  kctl delete deployment web --cascade=orphan
+  kctl delete -f pod.yaml --dry-run=server
 """
+
+# --cascade's values -> DeleteOptions.propagationPolicy; true and false are
+# kubectl's deprecated spellings of background and orphan.
+CASCADES = {"background": "Background", "foreground": "Foreground",
+            "orphan": "Orphan"}
+DEPRECATED_CASCADES = {"true": "background", "false": "orphan"}
 
 FORCE_WARNING = ("Warning: Immediate deletion does not wait for confirmation that "
                  "the running resource has been terminated. The resource may "
@@ -47,26 +56,36 @@ FORCE_WARNING = ("Warning: Immediate deletion does not wait for confirmation tha
 @bool_flag("--wait", True, "Return only once the objects are gone.")
 @click.option("--timeout", default="0s", help="How long --wait waits (0: forever).")
 @click.option("-o", "--output", default="", help="name: print TYPE/NAME only.")
+# TODO: a bare --cascade before an argument takes that argument as its value
+# (click's optional values); kubectl's NoOptDefVal never does.
+@click.option("--cascade", default="background", is_flag=False,
+              flag_value="background", metavar="[background|foreground|orphan]",
+              help="How dependents go: in the background (default), before the "
+              "owner (foreground), or not at all (orphan).")
+@dry_run_option
 @connection_options
 def delete(args, filenames, recursive, selector, field_selector, all_,
            all_namespaces, ignore_not_found, grace_period, now, force, wait,
-           timeout, output):
+           timeout, output, cascade, dry_run):
     """Delete resources by file names, types and names, or selectors."""
     s = session()
+    policy = _propagation_policy(s, cascade)
     grace = _grace_period(grace_period, now, force)
     if force and grace == 0:
         s.warn(FORCE_WARNING)
     body = {"kind": "DeleteOptions", "apiVersion": "v1",
-            "propagationPolicy": "Background"}
+            "propagationPolicy": policy}
     if grace >= 0:
         body["gracePeriodSeconds"] = grace
+    query = {"dryRun": "All"} if dry_run == "server" else None
     found = _victims(s, args, filenames, recursive, selector, field_selector,
                      all_, all_namespaces)
 
     deleted, failed = [], False
     for kind_name, path, name in found:
         try:
-            s.client.request("DELETE", path, body=body)
+            if dry_run != "client":
+                s.client.request("DELETE", path, query, body=body)
         except NotFound as exc:
             if not ignore_not_found:
                 from kctl.main import server_error_line
@@ -82,12 +101,24 @@ def delete(args, filenames, recursive, selector, field_selector, all_,
             continue
         verb = "force deleted" if force and grace == 0 else "deleted"
         s.print(f"{kind_name}/{name}" if output == "name"
-                else f'{kind_name} "{name}" {verb}')
+                else f'{kind_name} "{name}" {verb}{suffix(dry_run)}')
         deleted.append(path)
-    if wait and deleted:
+    if wait and deleted and dry_run == "none":
         _wait_gone(s, deleted, _seconds(timeout))
     if failed:
         raise AlreadyReported()
+
+
+def _propagation_policy(s, cascade: str) -> str:
+    if cascade in DEPRECATED_CASCADES:
+        instead = DEPRECATED_CASCADES[cascade]
+        s.warn(f"warning: --cascade={cascade} is deprecated (boolean value) and "
+               f"can be replaced with --cascade={instead}.")
+        cascade = instead
+    if cascade not in CASCADES:
+        raise CommandError(f'invalid cascade value ({cascade}). Must be '
+                           f'"background", "foreground", or "orphan"')
+    return CASCADES[cascade]
 
 
 def _grace_period(grace_period: int, now: bool, force: bool) -> int:

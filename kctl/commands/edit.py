@@ -39,21 +39,62 @@ def edit(args, output):
     obj = s.client.get(path)
     text = printers.to_json(obj) if output == "json" else printers.to_yaml(obj)
 
-    edited = _run_editor(HEADER + text, ".json" if output == "json" else ".yaml")
-    body = _read_back(edited)
-    if body is None:
-        s.warn("Edit cancelled, no changes made.")
-        return
-    if body == obj:
+    suffix = ".json" if output == "json" else ".yaml"
+    body, edited = _edit_until_valid(s, HEADER + text, suffix, target, obj)
+    if body is None or body == obj:
         s.warn("Edit cancelled, no changes made.")
         return
     try:
         answer = s.client.request("PUT", path, body=body).json()
     except Exception:
-        kept = _keep(edited)
-        s.warn(f"error: A copy of your changes has been stored to \"{kept}\"")
+        # TODO: kubectl reopens the editor with the server's refusal too; kctl
+        # keeps the copy and stops.
+        s.warn(_kept_line(edited))
         raise
     s.print(f"{printers.name_of(answer, target.resource.kind_name)} edited")
+
+
+def _edit_until_valid(s, shown: str, suffix: str, target, obj: dict):
+    """The edited object (None: emptied) and the file's text. As kubectl, a
+    file that does not parse is reopened with the error on top; saved again
+    unchanged, the edit is given up and a copy kept."""
+    name = target.names[0]
+    failed_body = None
+    while True:
+        edited = _run_editor(shown, suffix)
+        body_text = _without_comments(edited)
+        if failed_body is not None and body_text == failed_body:
+            s.warn(f'error: {target.resource.name} "{name}" is invalid')
+            s.warn(_kept_line(edited))
+            raise CommandError("Edit cancelled, no valid changes were saved.")
+        try:
+            body = _parse(body_text)
+        except CommandError as exc:
+            failed_body = body_text
+            shown = HEADER + _error_comment(target.resource.name, name, exc) + \
+                body_text
+            continue
+        if body is not None and _identity(body) != _identity(obj):
+            s.warn(_kept_line(edited))
+            raise CommandError("At least one of apiVersion, kind and name was "
+                               "changed")
+        return body, edited
+
+
+def _identity(obj: dict) -> tuple:
+    return (obj.get("apiVersion"), obj.get("kind"),
+            (obj.get("metadata") or {}).get("name"))
+
+
+def _error_comment(resource: str, name: str, exc: Exception) -> str:
+    problem = " ".join(str(exc).split())  # one comment line, whatever it holds
+    return (f'# {resource} "{name}" was not valid:\n'
+            f'# * <nil>: Invalid value: "The edited file failed validation": '
+            f"{problem}\n#\n")
+
+
+def _kept_line(edited: str) -> str:
+    return f'A copy of your changes has been stored to "{_keep(edited)}"'
 
 
 def _editor() -> list[str]:
@@ -80,17 +121,20 @@ def _run_editor(text: str, suffix: str) -> str:
         os.unlink(name)
 
 
-def _read_back(text: str) -> dict | None:
-    body = "\n".join(line for line in text.splitlines()
+def _without_comments(text: str) -> str:
+    return "\n".join(line for line in text.splitlines()
                      if not line.lstrip().startswith("#"))
+
+
+def _parse(body: str) -> dict | None:
     if not body.strip():
         return None
     from kctl import yamlio
 
     try:
         data = yamlio.load(body)
-    except Exception as exc:
-        raise CommandError(f"the edited file is not valid YAML: {exc}") from None
+    except yamlio.yaml.YAMLError as exc:
+        raise CommandError(yamlio.go_error(exc)) from None
     if not isinstance(data, dict):
         raise CommandError("the edited file does not hold an object")
     return data

@@ -1,9 +1,13 @@
-"""kctl logs: a container's log, streamed through the server from the node."""
+"""kctl logs: containers' logs, streamed through the server from the node.
+
+Which pods and containers are read is in kctl.commands.logs_pods.
+"""
 
 from __future__ import annotations
 
 import click
 
+from kctl.commands import logs_pods
 from kctl.errors import CommandError, UsageError
 from kctl.options import connection_options, session
 from kctl.resources import object_path
@@ -22,70 +26,178 @@ Examples:
   kctl logs nginx
   kctl logs nginx -c sidecar --tail 20
   kctl logs -f pod/nginx --since 5m --timestamps
+  kctl logs deployment/web --all-containers
+  kctl logs -l app=web --prefix -f --max-log-requests 10
 """
 
 
 @click.command(epilog=EXAMPLES)
-@click.argument("args", nargs=-1, metavar="POD [CONTAINER]")
+@click.argument("args", nargs=-1, metavar="(POD | TYPE/NAME) [CONTAINER]")
 @click.option("-c", "--container", default="", help="The container's name.")
 @click.option("-f", "--follow", is_flag=True, help="Keep streaming new lines.")
-@click.option("--tail", default=-1, type=int, help="Only the last N lines.")
+@click.option("--tail", default=-1, type=int, help="Only the last N lines "
+              "(default: all, or 10 with a selector).")
 @click.option("-p", "--previous", is_flag=True,
               help="The log of the previous, terminated instance.")
 @click.option("--timestamps", is_flag=True, help="Prefix each line with its time.")
 @click.option("--since", default="", help="Only lines newer than this (5s, 2m, 3h).")
 @click.option("--since-time", default="", help="Only lines after this RFC3339 time.")
 @click.option("--limit-bytes", default=0, type=int, help="Stop after N bytes.")
+@click.option("-l", "--selector", default="", help="The pods whose labels match.")
+@click.option("--all-containers", is_flag=True,
+              help="Every container of the pods, init containers first.")
+@click.option("--prefix", is_flag=True,
+              help="Begin each line with [pod/NAME/CONTAINER].")
+@click.option("--max-log-requests", default=5, type=int, show_default=True,
+              help="With -l and -f, at most this many logs at once.")
 @connection_options
 def logs(args, container, follow, tail, previous, timestamps, since,
-         since_time, limit_bytes):
+         since_time, limit_bytes, selector, all_containers, prefix,
+         max_log_requests):
     """Print the logs for a container in a pod."""
     s = session()
-    if not 1 <= len(args) <= 2:
+    if selector and args:
+        raise CommandError("only a selector (-l) or a POD name is allowed\n"
+                           "See 'kctl logs -h' for help and examples")
+    if not selector and not 1 <= len(args) <= 2:
         raise CommandError(USAGE)
-    name = _pod_name(args[0])
-    container = container or (args[1] if len(args) == 2 else "")
     if since and since_time:
         raise UsageError("at most one of `sinceTime` or `sinceSeconds` may be "
                          "specified")
-    pod_path = object_path(s.discovery.find("pods"), s.namespace, name)
-    if not container:
-        container = _default_container(s, pod_path)
-    else:
-        _check_container(s, pod_path, name, container)
-    query = {"container": container, "follow": "true" if follow else None,
+    container = container or (args[1] if len(args) == 2 else "")
+    if selector and tail == -1:
+        tail = 10  # kubectl's default for a selector
+    query = {"follow": "true" if follow else None,
              "tailLines": tail if tail >= 0 else None,
              "previous": "true" if previous else None,
              "timestamps": "true" if timestamps else None,
              "sinceSeconds": _since_seconds(since) if since else None,
              "sinceTime": since_time or None,
              "limitBytes": limit_bytes or None}
-    stream = s.client.stream("GET", pod_path + "/log", query, accept="*/*")
+
+    streams = _streams(s, args, selector, container, all_containers)
+    if follow and len(streams) > max_log_requests:
+        raise CommandError(
+            f"you are attempting to follow {len(streams)} log streams, but maximum "
+            f"allowed concurrency is {max_log_requests}, use --max-log-requests to "
+            f"increase the limit")
+    writer = LineWriter(s.out)
+    if follow and len(streams) > 1:
+        _follow_all(s, streams, query, prefix, writer)
+        return
+    for pod_path, pod, name in streams:
+        _copy(s, pod_path, pod, name, query, prefix, writer)
+
+
+def _streams(s, args, selector, container, all_containers):
+    """(pod path, pod name, container) of each log to read, in kubectl's order."""
+    pods_resource = s.discovery.find("pods")
+    if selector:
+        listing = s.client.get(object_path(pods_resource, s.namespace),
+                               {"labelSelector": selector})
+        pods = listing.get("items") or []
+        if not pods:
+            s.warn(f"No resources found in {s.namespace} namespace.")
+    else:
+        pods = [_named_pod(s, args[0], pods_resource)]
+    streams = []
+    for pod in pods:
+        name = pod["metadata"]["name"]
+        path = object_path(pods_resource, s.namespace, name)
+        if all_containers:
+            names = logs_pods.containers(pod, True)
+        elif container:
+            _check_container(pod, name, container)
+            names = [container]
+        else:
+            names = [_default_container(s, pod)]
+        streams += [(path, name, c) for c in names]
+    return streams
+
+
+def _named_pod(s, arg: str, pods_resource) -> dict:
+    kind, slash, name = arg.partition("/")
+    if not slash:
+        return s.client.get(object_path(pods_resource, s.namespace, arg))
+    resource = s.discovery.find(kind)
+    if resource == pods_resource:
+        return s.client.get(object_path(pods_resource, s.namespace, name))
+    return logs_pods.pod_for_workload(s, resource, name)
+
+
+def _copy(s, pod_path, pod, container, query, prefix, writer) -> None:
+    stream = s.client.stream("GET", pod_path + "/log",
+                             {**query, "container": container}, accept="*/*")
+    tag = f"[pod/{pod}/{container}] ".encode() if prefix else b""
     try:
-        out = getattr(s.out, "buffer", None)
         for chunk in stream.chunks():
-            if out is not None:
-                out.write(chunk)
-                out.flush()
-            else:
-                s.out.write(chunk.decode("utf-8", "replace"))
+            writer.write(chunk, tag)
+        writer.end(tag)
     finally:
         stream.close()
 
 
-def _pod_name(arg: str) -> str:
-    kind, slash, name = arg.partition("/")
-    if not slash:
-        return arg
-    if kind not in ("pod", "pods", "po"):
-        raise UsageError(f"cannot get the logs of {kind}: only pods are supported")
-    return name
+def _follow_all(s, streams, query, prefix, writer) -> None:
+    """Several logs followed at once, as kubectl's parallel consumer: each in
+    its own thread, whole lines written one at a time."""
+    import threading
+
+    failures = []
+
+    def consume(stream):
+        try:
+            _copy(s, *stream, query, prefix, writer)
+        except Exception as exc:  # reported once the others are done
+            failures.append(exc)
+
+    threads = [threading.Thread(target=consume, args=(stream,), daemon=True)
+               for stream in streams]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
 
 
-def _default_container(s, pod_path: str) -> str:
+class LineWriter:
+    """Writes log bytes to stdout; with a tag, line by line, each line tagged,
+    under a lock so that followed logs do not interleave inside a line."""
+
+    def __init__(self, out):
+        import threading
+
+        self._out = out
+        self._binary = getattr(out, "buffer", None)
+        self._lock = threading.Lock()
+        self._partial: dict[bytes, bytes] = {}
+
+    def write(self, chunk: bytes, tag: bytes) -> None:
+        if tag:
+            lines = (self._partial.pop(tag, b"") + chunk).split(b"\n")
+            self._partial[tag] = lines.pop()
+            chunk = b"".join(tag + line + b"\n" for line in lines)
+        if chunk:
+            self._emit(chunk)
+
+    def end(self, tag: bytes) -> None:
+        rest = self._partial.pop(tag, b"")
+        if rest:
+            self._emit(tag + rest)
+
+    def _emit(self, data: bytes) -> None:
+        with self._lock:
+            if self._binary is not None:
+                self._binary.write(data)
+                self._binary.flush()
+            else:
+                self._out.write(data.decode("utf-8", "replace"))
+                self._out.flush()
+
+
+def _default_container(s, pod: dict) -> str:
     """As kubectl: the annotated default, else the first, said on stderr."""
-    pod = s.client.get(pod_path)
-    names = [c["name"] for c in (pod.get("spec") or {}).get("containers") or []]
+    names = logs_pods.containers(pod, False)
     if len(names) <= 1:
         return names[0] if names else ""
     annotated = (pod["metadata"].get("annotations") or {}).get(DEFAULT_CONTAINER)
@@ -94,14 +206,10 @@ def _default_container(s, pod_path: str) -> str:
     return chosen
 
 
-def _check_container(s, pod_path: str, pod: str, container: str) -> None:
+def _check_container(pod: dict, name: str, container: str) -> None:
     """kubectl refuses a container the pod does not have before asking."""
-    spec = s.client.get(pod_path).get("spec") or {}
-    names = {c.get("name") for key in ("containers", "initContainers",
-                                       "ephemeralContainers")
-             for c in spec.get(key) or []}
-    if container not in names:
-        raise CommandError(f"container {container} is not valid for pod {pod}")
+    if container not in logs_pods.containers(pod, True):
+        raise CommandError(f"container {container} is not valid for pod {name}")
 
 
 def _since_seconds(text: str) -> int:

@@ -1,4 +1,4 @@
-"""kctl rollout status|history|undo|restart: kubectl's rollout, for Deployments.
+"""kctl rollout status|history|undo|restart|pause|resume: for Deployments.
 
 Each reads what the deployment controller writes: the Deployment's status
 and conditions, and the revision annotations of the ReplicaSets it owns.
@@ -357,3 +357,37 @@ def _duration(text: str, flag: str) -> float:
         return parse_timeout(text)
     except ValueError:
         raise UsageError(f"invalid argument {text!r} for {flag}") from None
+
+
+# pause and resume
+
+@rollout.command(epilog="""
+\b
+Examples:
+  kctl rollout pause deployment/web
+  kctl rollout pause deployments -l tier=web
+""")
+@resource_args
+@click.option("-l", "--selector", default="", help="Pause the objects that match.")
+@click.option("--all", "all_", is_flag=True, help="Pause every object of the type.")
+@connection_options
+def pause(args, selector, all_):
+    """Stop a Deployment's rollout until it is resumed."""
+    from kctl.commands.rollout_pause import set_paused
+
+    set_paused(session(), args, selector, all_, True)
+
+
+@rollout.command(epilog="""
+\b
+Examples:
+  kctl rollout resume deployment/web
+""")
+@resource_args
+@click.option("-l", "--selector", default="", help="Resume the objects that match.")
+@connection_options
+def resume(args, selector):
+    """Let a paused Deployment's rollout go on."""
+    from kctl.commands.rollout_pause import set_paused
+
+    set_paused(session(), args, selector, False, False)

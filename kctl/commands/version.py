@@ -19,7 +19,14 @@ CLIENT_VERSION = "v" + USER_AGENT.split("/", 1)[1]
 def version(client_only, output):
     """Print the client and server version information."""
     s = session()
+    if output not in ("", "json", "yaml"):
+        raise UsageError(f"--output must be 'yaml' or 'json', not {output!r}")
     data = {"clientVersion": {"gitVersion": CLIENT_VERSION}}
+    if not output:
+        # As kubectl: the client's line comes first, so a server that cannot
+        # be reached still leaves it on stdout above the error.
+        s.print(f"Client Version: {CLIENT_VERSION}")
+        s.out.flush()
     if not client_only:
         data["serverVersion"] = s.client.get("/version")
     if output == "json":
@@ -30,9 +37,5 @@ def version(client_only, output):
         from kctl.printers import to_yaml
 
         s.out.write(to_yaml(data))
-    elif output:
-        raise UsageError(f"--output must be 'yaml' or 'json', not {output!r}")
-    else:
-        s.print(f"Client Version: {CLIENT_VERSION}")
-        if not client_only:
-            s.print(f"Server Version: {data['serverVersion'].get('gitVersion', '')}")
+    elif not client_only:
+        s.print(f"Server Version: {data['serverVersion'].get('gitVersion', '')}")

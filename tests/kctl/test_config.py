@@ -217,3 +217,41 @@ def test_serve_never_writes_the_users_kubeconfig(tmp_path):
     assert line == f"export KUBECONFIG={kubeconfig}\n"
     assert serving.returncode == 0
     assert not (tmp_path / ".kube").exists()
+
+
+@pytest.mark.parametrize("server, tls, expected", [
+    ("127.0.0.1:6443", {}, "http://127.0.0.1:6443"),
+    ("notaurl", {}, "http://notaurl"),
+    ("127.0.0.1:6443", {"insecure_skip_tls_verify": True}, "https://127.0.0.1:6443"),
+    ("127.0.0.1:6443", {"certificate_authority": "ca.crt"},
+     "https://127.0.0.1:6443"),
+    ("https://h:1", {}, "https://h:1"),
+], ids=["plain", "bare-word", "insecure", "ca", "scheme-kept"])
+def test_a_server_without_a_scheme_is_http_unless_tls_is_set(kctl_env, server, tls,
+                                                            expected):
+    overrides = config.Overrides(server=server, **tls)
+
+    assert config.resolve(overrides).server == expected
+
+
+def test_a_host_and_port_without_a_scheme_reaches_the_server(kctl, kubectl,
+                                                             api_server):
+    address = api_server.url.removeprefix("http://")
+
+    ours = kctl("-s", address, "get", "namespace", "default", "-o", "name")
+    theirs = kubectl("-s", address, "get", "namespace", "default", "-o", "name")
+
+    assert (ours.code, ours.out) == (theirs.returncode, theirs.stdout)
+    assert ours.out == "namespace/default\n"
+
+
+def test_connection_flags_after_the_config_group(tmp_path):
+    path = tmp_path / "config"
+    path.write_text("apiVersion: v1\nkind: Config\ncurrent-context: here\n"
+                    "contexts:\n- name: here\n  context: {cluster: c}\n")
+    env = {"HOME": str(tmp_path), "KUBECONFIG": str(tmp_path / "none")}
+
+    done = run_program("config", "--kubeconfig", str(path), "current-context",
+                       env=env)
+
+    assert (done.code, done.out, done.err) == (0, "here\n", "")

@@ -76,6 +76,23 @@ def test_jsonpath_equals_kubectls(kctl, kubectl, pods, template):
     assert ours.out == theirs.stdout
 
 
+@pytest.mark.parametrize("template", [
+    '{range.items[*]}{.metadata.name}{"\\n"}{end}',
+    "{ range .items[*] }{.metadata.name},{ end }",
+    "{range   .items[*]}[{.metadata.name}]{end}",
+    "{range@.items[*]}{.metadata.name};{end}",
+    "{range $.items[*]}{.metadata.name};{end }",
+    "{range.items[*].metadata}{.name}{ end}",
+], ids=["no-space", "spaces-inside", "many-spaces", "at", "dollar", "end-spaces"])
+def test_range_and_end_are_read_as_kubectls_lexer_reads_them(kctl, kubectl, pods,
+                                                              template):
+    ours = kctl("get", "pods", "-n", pods, "-o", f"jsonpath={template}")
+    theirs = kubectl("get", "pods", "-n", pods, "-o", f"jsonpath={template}")
+
+    assert (ours.code, ours.out) == (theirs.returncode, theirs.stdout)
+    assert ours.out
+
+
 def test_custom_columns_and_name_equal_kubectls(kctl, kubectl, pods):
     for output in ("name", "custom-columns=N:.metadata.name,APP:.metadata.labels.app"):
         ours = kctl("get", "pods", "-n", pods, "-o", output)

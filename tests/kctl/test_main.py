@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 
 import pytest
 
@@ -132,3 +133,37 @@ def test_bare_kctl_prints_help_and_succeeds(kctl_env):
 
     assert done.code == 0
     assert "get" in done.out and "Commands" in done.out
+
+
+def test_version_with_the_server_down_prints_the_client_first_as_kubectl(
+        kctl_env):
+    url = f"http://127.0.0.1:{free_port()}"
+
+    done = run_program("version", "-s", url, env={"HOME": str(kctl_env)})
+
+    assert (done.code, done.out) == (1, "Client Version: v0.1.0\n")
+    assert done.err == (f"error: cannot reach the API server at {url} (connection "
+                        f"refused); is kctl serve running?\n")
+    if KUBECTL:
+        theirs = subprocess.run([KUBECTL, "version", "-s", url], text=True,
+                                capture_output=True,
+                                env={"HOME": str(kctl_env), "KUBECONFIG": ""})
+        assert theirs.returncode == done.code
+        assert theirs.stdout.startswith("Client Version: ")
+
+
+@pytest.mark.parametrize("args, first_line", [
+    ([], "error: Shell not specified."),
+    (["tcsh"], 'error: Unsupported shell type "tcsh".'),
+    (["bash", "zsh"], "error: Too many arguments. Expected only the shell type."),
+], ids=["none", "unknown", "two"])
+def test_completion_refusals_are_kubectls_lines(kctl_env, args, first_line):
+    done = run_program("completion", *args, env={"HOME": str(kctl_env)})
+
+    assert (done.code, done.out) == (1, "")
+    assert done.err == (f"{first_line}\n"
+                        "See 'kctl completion -h' for help and examples\n")
+    if KUBECTL:
+        theirs = subprocess.run([KUBECTL, "completion", *args], text=True,
+                                capture_output=True, env={"HOME": str(kctl_env)})
+        assert (theirs.returncode, theirs.stderr.splitlines()[0]) == (1, first_line)

@@ -200,3 +200,56 @@ def test_rollout_of_a_pod_is_refused(server, cluster, monkeypatch):
 
     assert result.code == 1
     assert result.err.startswith("error: no status viewer has been implemented for")
+
+
+def test_pause_holds_the_rollout_and_resume_lets_it_go(server, cluster, both,
+                                                        monkeypatch):
+    cluster.create_deployment("held", replicas=2)
+    cluster.wait_complete("held", 2)
+
+    paused = kctl_run(server, cluster, monkeypatch, "rollout", "pause",
+                      "deployment/held")
+    again, kubectl_again = both("rollout", "pause", "deployment/held")
+    cluster.set_image("held", "web:2")
+    wait_for(lambda: cluster.deployment("held")["status"].get(
+        "observedGeneration") == cluster.deployment("held")["metadata"]["generation"],
+        message="the paused template change observed")
+    status, kubectl_status = both("rollout", "status", "deployment/held",
+                                  "--watch=false")
+    sets_while_paused = len(cluster.replica_sets("held"))
+    resumed = kctl_run(server, cluster, monkeypatch, "rollout", "resume",
+                       "deployment/held")
+    not_paused, kubectl_not_paused = both("rollout", "resume", "deployment/held")
+
+    assert (paused.code, paused.out) == (0, "deployment.apps/held paused\n")
+    assert (again.code, again.out, again.err) == (
+        1, "", 'error: deployments.apps "held" is already paused\n')
+    assert (kubectl_again.returncode, kubectl_again.stderr) == (again.code, again.err)
+    # kubectl's status viewer has no word for paused: the rollout just waits.
+    assert (status.code, status.out) == (0, 'Waiting for deployment "held" rollout '
+                                         'to finish: 0 out of 2 new replicas have '
+                                         'been updated...\n')
+    assert (kubectl_status.returncode, kubectl_status.stdout) == (
+        status.code, status.out)
+    assert sets_while_paused == 1
+    assert (resumed.code, resumed.out) == (0, "deployment.apps/held resumed\n")
+    assert (not_paused.code, not_paused.err) == (
+        1, 'error: deployments.apps "held" is not paused\n')
+    assert (kubectl_not_paused.returncode, kubectl_not_paused.stderr) == (
+        not_paused.code, not_paused.err)
+    cluster.wait_complete("held", 2)
+    assert len(cluster.replica_sets("held")) == 2
+
+
+def test_pause_of_a_kind_without_a_rollout_is_kubectls_refusal(server, cluster,
+                                                                both):
+    requests.post(cluster.path("pods").replace("/pods", "/configmaps"), json={
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "plain"}}).raise_for_status()
+
+    for verb, word in (("pause", "pausing"), ("resume", "resuming")):
+        ours, theirs = both("rollout", verb, "configmap/plain")
+
+        assert (ours.code, ours.err) == (
+            1, f'error: configmaps "plain" {word} is not supported\n')
+        assert (theirs.returncode, theirs.stderr) == (ours.code, ours.err)

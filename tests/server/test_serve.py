@@ -35,6 +35,15 @@ def test_a_port_in_use_is_one_line_and_exit_1(tmp_path):
     assert result.stderr == f"error: port {port} on 127.0.0.1 is already in use\n"
 
 
+@pytest.mark.parametrize("port", ["99999", "-1"], ids=["too-big", "negative"])
+def test_a_port_out_of_range_is_one_line_and_exit_1(tmp_path, port):
+    result = serve("--port", port, "--data-dir", str(tmp_path / "data"))
+
+    assert result.returncode == 1
+    assert result.stderr == f"error: invalid --port {port}: must be from 0 to 65535\n"
+    assert not (tmp_path / "data").exists()
+
+
 def test_a_data_dir_that_cannot_be_written_is_one_line_and_exit_1(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
