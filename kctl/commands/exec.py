@@ -92,16 +92,9 @@ def _pod_name(arg: str) -> str:
 
 
 def _default_container(s, pod: dict, quiet: bool) -> str:
-    from kctl.commands.logs import DEFAULT_CONTAINER
+    from kctl.commands.logs import default_container
 
-    names = [c["name"] for c in (pod.get("spec") or {}).get("containers") or []]
-    if len(names) <= 1:
-        return names[0] if names else ""
-    annotated = (pod["metadata"].get("annotations") or {}).get(DEFAULT_CONTAINER)
-    chosen = annotated if annotated in names else names[0]
-    if not quiet:
-        s.warn(f'Defaulted container "{chosen}" out of: {", ".join(names)}')
-    return chosen
+    return default_container(s, pod, quiet)
 
 
 def _url(s, pod: str, container: str, command: list[str], use_stdin: bool,

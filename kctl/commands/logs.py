@@ -196,14 +196,32 @@ class LineWriter:
 
 
 def _default_container(s, pod: dict) -> str:
-    """As kubectl: the annotated default, else the first, said on stderr."""
-    names = logs_pods.containers(pod, False)
-    if len(names) <= 1:
-        return names[0] if names else ""
-    annotated = (pod["metadata"].get("annotations") or {}).get(DEFAULT_CONTAINER)
-    chosen = annotated if annotated in names else names[0]
-    s.warn(f'Defaulted container "{chosen}" out of: {", ".join(names)}')
-    return chosen
+    return default_container(s, pod)
+
+
+def default_container(s, pod: dict, quiet: bool = False) -> str:
+    """As kubectl's FindOrDefaultContainerByName: the annotated default when
+    the pod has it, else the first container, said on stderr when the pod has
+    more than one container of any sort."""
+    spec = pod.get("spec") or {}
+    names = [c.get("name", "") for c in spec.get("containers") or []]
+    annotated = ((pod.get("metadata") or {}).get("annotations") or {}).get(
+        DEFAULT_CONTAINER)
+    if annotated:
+        if annotated in names:
+            return annotated
+        if not quiet:
+            s.warn(f'Default container name "{annotated}" not found in pod '
+                   f'{pod["metadata"].get("name", "")}')
+    if not names:
+        return ""
+    init = [c.get("name", "") for c in spec.get("initContainers") or []]
+    ephemeral = [c.get("name", "") for c in spec.get("ephemeralContainers") or []]
+    if (len(names) > 1 or init or ephemeral) and not quiet:
+        listed = names + [f"{n} (init)" for n in init] + [
+            f"{n} (ephem)" for n in ephemeral]
+        s.warn(f'Defaulted container "{names[0]}" out of: {", ".join(listed)}')
+    return names[0]
 
 
 def _check_container(pod: dict, name: str, container: str) -> None:

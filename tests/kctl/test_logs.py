@@ -236,3 +236,27 @@ def test_following_several_pods_streams_them_together(web, kctl_env):
         follower.wait(10)
 
     assert lines == {f"[pod/{name}/b] from-b\n" for name in names}
+
+
+@pytest.mark.parametrize("annotation", [None, "b", "missing"],
+                         ids=["first", "annotated", "annotated-missing"])
+def test_the_defaulted_container_line_is_kubectls(kctl, kubectl, namespace,
+                                                  annotation):
+    meta = {"name": "multi"}
+    if annotation:
+        meta["annotations"] = {"kubectl.kubernetes.io/default-container": annotation}
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": {
+        "initContainers": [{"name": "i1", "image": "x", "command": ["true"]}],
+        "containers": [{"name": "a", "image": "x", "command": ["true"]},
+                       {"name": "b", "image": "x", "command": ["true"]}]}}
+    import json
+
+    kctl("create", "-n", namespace, "-f", "-", stdin=json.dumps(pod))
+
+    ours = kctl("logs", "multi", "-n", namespace)
+    theirs = kubectl("logs", "multi", "-n", namespace)
+
+    first = theirs.stderr.splitlines()[0]
+    assert ours.err.splitlines()[0] == first
+    if annotation != "b":
+        assert "Default" in first
