@@ -15,7 +15,11 @@ def event(name: str, namespace: str, kind: str, obj: str, reason: str,
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 
     def stamp(minutes):
-        return (now - dt.timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        # Half a minute off the minute, and ages of ten minutes and more
+        # (printed in whole minutes): kctl's and kubectl's runs, seconds
+        # apart, print the same ages.
+        ago = dt.timedelta(minutes=minutes, seconds=30)
+        return (now - ago).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     return {"apiVersion": "v1", "kind": "Event",
             "metadata": {"name": name, "namespace": namespace},
@@ -31,11 +35,11 @@ def event(name: str, namespace: str, kind: str, obj: str, reason: str,
 def recorded(api_server, namespace):
     api = API(api_server.url)
     for body in [
-        event("e1", namespace, "Pod", "web", "Scheduled", "Normal", 30),
-        event("e2", namespace, "Pod", "web", "BackOff", "Warning", 5, count=7,
+        event("e1", namespace, "Pod", "web", "Scheduled", "Normal", 60),
+        event("e2", namespace, "Pod", "web", "BackOff", "Warning", 15, count=7,
               over=20),
-        event("e3", namespace, "Service", "front", "Created", "Normal", 12),
-        event("e4", namespace, "Pod", "db", "Unhealthy", "Warning", 1),
+        event("e3", namespace, "Service", "front", "Created", "Normal", 40),
+        event("e4", namespace, "Pod", "db", "Unhealthy", "Warning", 11),
     ]:
         assert api.create("events", namespace, body).status_code == 201
     return namespace
@@ -58,7 +62,7 @@ def test_oldest_first_with_counts(kctl, recorded):
 
     assert [line.split()[-4] for line in lines[1:]] == [
         "Scheduled", "Created", "BackOff", "Unhealthy"]
-    assert lines[3].startswith("5m (x7 over 25m)")
+    assert lines[3].startswith("15m (x7 over 35m)")
 
 
 def test_json_lists_them_in_order(kctl, recorded):
