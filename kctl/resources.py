@@ -37,6 +37,10 @@ def parse(args: list[str], discovery: Discovery, verb: str = "get") -> list[Targ
         raise CommandError(
             f"You must specify the type of resource to {verb}. Use \"kctl "
             f"api-resources\" for a complete list of supported resources.")
+    if any(a == "" for a in args[1:]):
+        # An empty name would address the whole collection: kubectl refuses
+        # it before asking anything.
+        raise CommandError("resource name may not be empty")
     if any("/" in a for a in args):
         return _slash_forms(args, discovery)
     types, names = args[0], args[1:]

@@ -54,6 +54,8 @@ def exec_command(words, container, use_stdin, tty, quiet):
                          "[flags] -- COMMAND [args...]'.\nPOD or TYPE/NAME is a "
                          "required argument for the exec command\n"
                          "See 'kctl exec -h' for help and examples")
+    if not words[0]:
+        raise CommandError("pod, type/name or --filename must be specified")
     pod_name, command = _pod_name(words[0]), list(words[1:])
     if not command:
         raise UsageError("you must specify at least one command for the container")

@@ -61,6 +61,10 @@ def logs(args, container, follow, tail, previous, timestamps, since,
                            "See 'kctl logs -h' for help and examples")
     if not selector and not 1 <= len(args) <= 2:
         raise CommandError(USAGE)
+    if args and not args[0]:
+        from kctl.resources import NO_RESOURCES
+
+        raise CommandError(NO_RESOURCES)
     if since and since_time:
         raise UsageError("at most one of `sinceTime` or `sinceSeconds` may be "
                          "specified")

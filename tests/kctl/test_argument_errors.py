@@ -49,3 +49,25 @@ def test_missing_arguments_fail_as_in_kubectl(kctl, kubectl, args, err):
     assert (ours.code, ours.out, ours.err) == (1, "", err)
     assert (theirs.returncode, theirs.stdout) == (1, "")
     assert theirs.stderr.replace("kubectl", "kctl") == err
+
+
+@pytest.mark.parametrize("args", [
+    ["delete", "configmap", ""], ["get", "configmap", ""], ["describe", "cm", ""],
+    ["label", "cm", "", "x=y"], ["annotate", "cm", "", "x=y"],
+    ["scale", "deployment", "", "--replicas=1"], ["logs", ""],
+    ["exec", "", "--", "true"],
+], ids=lambda a: " ".join(a[:2]))
+def test_an_empty_name_is_refused_and_touches_nothing(kctl, kubectl, namespace, args):
+    kctl("create", "configmap", "survivor", "--from-literal=a=1", "-n", namespace)
+
+    ours = kctl(*args, "-n", namespace)
+    theirs = kubectl(*args, "-n", namespace)
+
+    assert ours.code == 1 and ours.out == ""
+    if args[0] == "scale":
+        # kubectl's scale runs two of its messages together here.
+        assert theirs.stderr.endswith("resource name may not be empty\n")
+        assert ours.err == "error: resource name may not be empty\n"
+    else:
+        assert ours.err == theirs.stderr.replace("kubectl", "kctl")
+    assert kctl("get", "cm", "survivor", "-n", namespace).code == 0
