@@ -272,15 +272,19 @@ def apply(kind_name: str, api_version: str, live: dict, applied: dict,
     owned_by_others: set[Path] = set()
     for entry in others:
         owned_by_others |= paths(entry.get("fieldsV1") or {})
-    # Deepest first, so an element goes after the fields inside it.
-    for path in sorted(old_paths - new_paths - owned_by_others, key=len,
-                       reverse=True):
-        if not path:
+    # Shallowest first: a list element or a map that goes takes the fields
+    # inside it along (its key must still be there to find it), and what is
+    # inside a field already gone is not looked for again.
+    kept = owned_by_others | new_paths
+    removed: list[Path] = []
+    for path in sorted(old_paths - new_paths - owned_by_others, key=len):
+        if not path or any(path[:len(gone)] == gone for gone in removed):
             continue
-        if any(other[:len(path)] == path for other in owned_by_others | new_paths):
+        if any(other[:len(path)] == path for other in kept):
             continue  # someone still owns something inside it
         _remove(result, path)
         _prune(result, path)
+        removed.append(path)
     body = {k: v for k, v in applied.items() if k != "status"}
     body["metadata"] = {k: v for k, v in (applied.get("metadata") or {}).items()
                         if k != "managedFields"}

@@ -300,3 +300,26 @@ def test_kubectl_diff_server_side(api_server, namespace, tmp_path):
 
     assert diff.returncode == 1  # kubectl diff: 1 means there are differences
     assert '-  b: "2"' in diff.stdout and '+  b: "3"' in diff.stdout
+
+
+@pytest.mark.parametrize("dropped", ["env", "ports"])
+def test_a_whole_keyed_list_an_applier_drops_is_removed(api, namespace, dropped):
+    container = {"name": "web", "image": "nginx:1",
+                 "env": [{"name": "A", "value": "1"}],
+                 "ports": [{"containerPort": 80}]}
+    deployment = {
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": f"drop-{dropped}"},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "d"}},
+                 "template": {"metadata": {"labels": {"app": "d"}},
+                              "spec": {"containers": [container]}}}}
+    apply(api, namespace, deployment, resource="deployments", group="apps/v1")
+    del container[dropped]
+
+    answer = apply(api, namespace, deployment, resource="deployments",
+                   group="apps/v1")
+
+    assert answer.status_code == 200, answer.text
+    stored = answer.json()["spec"]["template"]["spec"]["containers"][0]
+    assert dropped not in stored
+    assert stored["image"] == "nginx:1"
