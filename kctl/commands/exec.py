@@ -190,7 +190,11 @@ async def _read(s, ws, restore) -> int:
         elif stream == ERROR:
             restore()
             return _exit_code(data)
-    return 0
+    restore()
+    # The status always comes last: a connection closed before it lost the
+    # command's outcome (and perhaps its output), which is no success.
+    raise CommandError("the connection to the server closed before the command's "
+                       f"exit status arrived (close code {ws.close_code})")
 
 
 def _exit_code(data: bytes) -> int:
@@ -248,7 +252,10 @@ async def _pump_stdin(ws, tty: bool) -> None:
         loop.add_reader(fd, readable)
     except PermissionError:
         with open(fd, "rb", closefd=False) as whole:
-            chunks.put_nowait(whole.read())
+            # In pieces: one WebSocket message of a whole large file passes
+            # the size a server takes in one message.
+            while piece := whole.read(65536):
+                chunks.put_nowait(piece)
         chunks.put_nowait(b"")
     try:
         while data := await chunks.get():

@@ -82,3 +82,19 @@ def test_it_runs_on_a_terminal(api_server, namespace, pod):  # noqa: F811
     terminal, size, *rest = output.decode().splitlines()
     assert (terminal[:9], size, rest, code) == (
         "/dev/pts/", "33 111", ["command terminated with exit code 4"], 4)
+
+
+def test_a_large_file_on_stdin_arrives_whole(api_server, namespace, pod,  # noqa: F811
+                                             tmp_path):
+    big = tmp_path / "big.bin"
+    big.write_bytes(b"\0" * 5_000_000)  # more than one WebSocket message takes
+
+    with open(big, "rb") as stdin:
+        env = {"PATH": os.environ["PATH"], "PYTHONPATH": REPO,
+               "HOME": api_server.data_dir, "KUBECONFIG": os.devnull}
+        done = subprocess.run(
+            [sys.executable, "-m", "kctl.main", "-s", api_server.url, "exec", "-i",
+             "-n", namespace, pod, "-c", "app", "--", "wc", "-c"],
+            stdin=stdin, capture_output=True, text=True, timeout=60, env=env)
+
+    assert (done.returncode, done.stdout.strip()) == (0, "5000000")
