@@ -20,7 +20,7 @@ import tempfile
 import click
 
 from kctl import objects, printers
-from kctl.client import APIError, NotFound
+from kctl.client import NotFound
 from kctl.errors import AlreadyReported, CommandError
 from kctl.options import connection_options, filename_options, session
 
@@ -62,18 +62,15 @@ def diff(filenames, recursive, server_side, force_conflicts, field_manager):
     os.mkdir(live_dir)
     os.mkdir(merged_dir)
     try:
-        for manifest in objects.read(filenames, recursive):
+        for manifest in _read(s, filenames, recursive):
             try:
                 placed = objects.place(s, manifest)
                 live, merged = _versions(s, placed, server_side, force_conflicts,
                                          field_manager)
-            except APIError as exc:
-                from kctl.main import server_error_line
-
-                s.warn(server_error_line(exc))
-                raise Differences(2) from None
-            except CommandError as exc:
-                raise DiffFailed(str(exc)) from None
+            except (Differences, DiffFailed):
+                raise
+            except Exception as exc:  # noqa: BLE001 - each is a failed diff
+                _failed(s, exc)
             if placed.obj.get("kind") == "Secret":
                 live, merged = mask_secrets(live, merged)
             filename = _filename(placed, merged or live)
@@ -88,6 +85,23 @@ def diff(filenames, recursive, server_side, force_conflicts, field_manager):
         raise Differences(code)
 
 
+def _read(s, filenames, recursive):
+    try:
+        return objects.read(filenames, recursive)
+    except Exception as exc:  # noqa: BLE001 - a file that cannot be read
+        _failed(s, exc)
+
+
+def _failed(s, exc: Exception):
+    """As kubectl diff: a failure is its line and exit code 2, never the 1
+    that means "there are differences"."""
+    from kctl.main import describe_error
+
+    line, _ = describe_error(exc)
+    s.warn(line)
+    raise Differences(2) from None
+
+
 def _versions(s, placed, server_side: bool, force: bool,
               manager: str) -> tuple[dict | None, dict | None]:
     """(live, merged): the object as stored now (None if it does not exist)
@@ -100,7 +114,8 @@ def _versions(s, placed, server_side: bool, force: bool,
         live = s.client.get(placed.path())
     except NotFound:
         live = None
-    query = {"dryRun": "All", "fieldValidation": "Strict"}
+    # No fieldValidation: the server's default (Warn) is kubectl diff's.
+    query = {"dryRun": "All"}
     if server_side:
         query["fieldManager"] = manager
         if force:

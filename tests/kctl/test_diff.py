@@ -96,3 +96,26 @@ def test_an_external_diff_program(kctl, namespace, monkeypatch):
 
     assert done.code == 1
     assert done.out.startswith("Files ") and done.out.rstrip().endswith("differ")
+
+
+def test_failures_are_exit_2_never_1(kctl, kubectl, namespace, tmp_path):
+    missing = kctl("diff", "-n", namespace, "-f", str(tmp_path / "none.yaml"))
+    theirs = kubectl("diff", "-n", namespace, "-f", str(tmp_path / "none.yaml"))
+    manifest = tmp_path / "cm.yaml"
+    manifest.write_text(CM.format(name="cm", a=1))
+    unreachable = kctl("-s", "http://127.0.0.1:1", "diff", "-f", str(manifest))
+
+    assert (missing.code, missing.err) == (2, theirs.stderr)
+    assert theirs.returncode == 2
+    assert unreachable.code == 2 and unreachable.err.startswith("error: ")
+
+
+def test_an_unknown_field_is_a_warning_as_with_kubectl(kctl, kubectl, namespace):
+    kctl("apply", "-n", namespace, "-f", "-", stdin=CM.format(name="unk", a=1))
+    manifest = CM.format(name="unk", a=2) + "bogus: 1\n"
+
+    ours, theirs = both(kctl, kubectl, namespace, manifest)
+
+    assert ours.code == theirs.returncode == 1
+    assert 'Warning: unknown field "bogus"' in ours.err
+    assert hunks(ours.out) == hunks(theirs.stdout)
