@@ -10,7 +10,8 @@ import tempfile
 import click
 
 from kctl import printers
-from kctl.errors import CommandError, UsageError
+from kctl.client import APIError
+from kctl.errors import AlreadyReported, CommandError, UsageError
 from kctl.options import connection_options, session, resource_args
 from kctl.resources import NO_RESOURCES, object_path, parse
 
@@ -44,13 +45,21 @@ def edit(args, output):
     if body is None or body == obj:
         s.warn("Edit cancelled, no changes made.")
         return
+    # Strict, as kubectl edit asks: an unknown or repeated field is refused.
+    query = {"fieldManager": "kubectl-edit", "fieldValidation": "Strict"}
     try:
-        answer = s.client.request("PUT", path, body=body).json()
-    except Exception:
-        # TODO: kubectl reopens the editor with the server's refusal too; kctl
-        # keeps the copy and stops.
-        s.warn(_kept_line(edited))
-        raise
+        answer = s.client.request("PUT", path, query, body=body).json()
+    except APIError as exc:
+        # TODO: kubectl reopens the editor with the server's refusal for some
+        # errors; kctl keeps the copy and stops.
+        if exc.code != 400:
+            s.warn(_kept_line(edited))
+            raise
+        s.warn(f'error: {target.resource.name} "{target.names[0]}" could not be '
+               f"patched: {exc}")
+        s.warn(f"You can run `kctl replace -f {_keep(edited)}` to try this update "
+               "again.")
+        raise AlreadyReported() from None
     s.print(f"{printers.name_of(answer, target.resource.kind_name)} edited")
 
 

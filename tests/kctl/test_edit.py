@@ -137,3 +137,18 @@ def test_changing_kind_or_name_is_refused_locally_as_kubectl(
     assert _with_path(theirs.stderr, copy) == ours.err
     assert kctl("get", "cm", "cm", "-n", namespace, "-o", "name").out == \
         "configmap/cm\n"
+
+
+def test_an_unknown_field_is_refused_as_kubectl_refuses_it(kctl, namespace, editor):
+    kctl("create", "-n", namespace, "-f", "-", stdin=CONFIGMAP)
+    editor("text = text + 'bogus: 1\\n'")
+
+    done = kctl("edit", "cm", "cm", "-n", namespace)
+
+    assert done.code == 1 and done.out == ""
+    first, second = done.err.splitlines()
+    assert first.startswith('error: configmaps "cm" could not be patched: ')
+    assert first.endswith('strict decoding error: unknown field "bogus"')
+    assert second.startswith("You can run `kctl replace -f ")
+    data = kctl("get", "cm/cm", "-n", namespace, "-o", "jsonpath={.data}").out
+    assert json.loads(data) == {"a": "1"}
