@@ -367,6 +367,17 @@ class JSONPath:
         self._run(self.nodes, data, data, out)
         return "".join(out)
 
+    def render_json(self, data) -> str:
+        """``-o jsonpath-as-json``: each text and expression run, as kubectl
+        prints it, a JSON array of its values on lines of its own."""
+        import json
+
+        out: list[str] = []
+        self._run(self.nodes, data, data, out, as_json=True)
+        return "".join(escape_html(json.dumps(values, indent=4, ensure_ascii=False,
+                                              sort_keys=True))
+                       + "\n" for values in out)
+
     def values(self, data) -> list:
         """The values of a single-expression template (for sort-by, columns)."""
         found = []
@@ -376,17 +387,18 @@ class JSONPath:
                     found.extend(evaluate(steps, data, data))
         return found
 
-    def _run(self, nodes, root, current, out) -> None:
+    def _run(self, nodes, root, current, out, as_json: bool = False) -> None:
         for node in nodes:
             if node[0] == "text":
-                out.append(node[1])
+                out.append([node[1]] if as_json else node[1])
             elif node[0] == "expr":
                 results = [v for steps in node[1]
                            for v in evaluate(steps, root, current)]
-                out.append(" ".join(str_value(v) for v in results))
+                out.append(results if as_json else
+                           " ".join(str_value(v) for v in results))
             else:
                 for item in evaluate(node[1], root, current):
-                    self._run(node[2], root, item, out)
+                    self._run(node[2], root, item, out, as_json)
 
 
 # kubectl's RelaxedJSONPathExpression: one action, braces and dot optional.

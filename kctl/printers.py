@@ -255,7 +255,7 @@ def compile_template(fmt: str, argument: str):
     """The printer of ``-o jsonpath=...`` or ``-o custom-columns=...``, checked
     before anything is fetched, as kubectl checks it; else None."""
     if fmt in ("jsonpath", "jsonpath-as-json"):
-        return JSONPathPrinter(argument)
+        return JSONPathPrinter(argument, as_json=fmt == "jsonpath-as-json")
     if fmt == "custom-columns":
         return CustomColumns(argument)
     return None
@@ -264,9 +264,10 @@ def compile_template(fmt: str, argument: str):
 class JSONPathPrinter:
     """``-o jsonpath=TEMPLATE`` with kubectl's two wordings of failure."""
 
-    def __init__(self, template: str):
+    def __init__(self, template: str, as_json: bool = False):
         from kctl.jsonpath import JSONPath, JSONPathError
 
+        self.as_json = as_json
         try:
             self.path = JSONPath(template)
         except JSONPathError as exc:
@@ -276,6 +277,8 @@ class JSONPathPrinter:
         from kctl.jsonpath import JSONPathError
 
         try:
+            if self.as_json:
+                return self.path.render_json(data)
             return self.path.render(data)
         except JSONPathError as exc:
             # kubectl goes on to dump the whole object over several lines; the

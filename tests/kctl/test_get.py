@@ -426,3 +426,17 @@ def test_a_piped_table_is_plain_text_whatever_the_terminal_type(api_server,
     assert done.code == 0
     assert done.out.startswith("NAME                READY   STATUS    RESTARTS   AGE\n")
     assert "\x1b" not in done.out
+
+
+@pytest.mark.parametrize("template", [
+    "{.items[*].metadata.name}", "{.items[0].metadata}",
+    "{.items[*].metadata.name} {.kind}",
+    "{range .items[*]}{.metadata.name}{end}",
+], ids=["names", "object", "with-text", "range"])
+def test_jsonpath_as_json_is_kubectls(kctl, kubectl, pods, template):
+    args = ["get", "pods", "-n", pods, "-o", f"jsonpath-as-json={template}"]
+
+    ours, theirs = kctl(*args), kubectl(*args)
+
+    assert ours.code == 0, ours.err
+    assert ours.out == theirs.stdout
