@@ -15,6 +15,11 @@ if [ -z "${PYTHON:-}" ]; then
     if [ -x "$ROOT/.venv/bin/python" ]; then PYTHON=$ROOT/.venv/bin/python
     else PYTHON=$(python3 -c 'import sys; print(sys.executable)'); fi
 fi
+if ! PYTHONPATH="$ROOT" "$PYTHON" -c 'import aiohttp, click, kctl' 2>/dev/null; then
+    echo "bench/cli.sh: $PYTHON cannot import kctl and its dependencies;" \
+         "set PYTHON to the interpreter of a venv with kctl installed" >&2
+    exit 1
+fi
 RUNS=${RUNS:-10}
 WORK=$(mktemp -d)
 PORT=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -34,6 +39,11 @@ for _ in $(seq 100); do
     [ -f "$KUBECONFIG" ] && curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
     sleep 0.1
 done
+if ! curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1; then
+    echo "bench/cli.sh: the server did not start; its log:" >&2
+    cat "$WORK/server.log" >&2
+    exit 1
+fi
 
 KCTL="$PYTHON -m kctl.main"
 
