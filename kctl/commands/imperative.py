@@ -244,7 +244,8 @@ def _port_number(text: str) -> int:
     return int(text)
 
 
-def service_object(name: str, tcp: tuple[str, ...], cluster_ip: str = "") -> dict:
+def service_object(name: str, tcp: tuple[str, ...], cluster_ip: str = "",
+                   service_type: str = "ClusterIP", node_port: int = 0) -> dict:
     ports = []
     for spec in tcp:
         port_text, _, target_text = spec.partition(":")
@@ -252,9 +253,12 @@ def service_object(name: str, tcp: tuple[str, ...], cluster_ip: str = "") -> dic
         target: int | str = port
         if target_text:
             target = int(target_text) if target_text.isdigit() else target_text
-        ports.append({"name": spec.replace(":", "-"), "protocol": "TCP",
-                      "port": port, "targetPort": target})
-    spec: dict = {"ports": ports, "selector": {"app": name}, "type": "ClusterIP"}
+        entry = {"name": spec.replace(":", "-"), "protocol": "TCP", "port": port,
+                 "targetPort": target}
+        if node_port:
+            entry["nodePort"] = node_port
+        ports.append(entry)
+    spec: dict = {"ports": ports, "selector": {"app": name}, "type": service_type}
     if cluster_ip:
         spec["clusterIP"] = cluster_ip
     return {"kind": "Service", "apiVersion": "v1",
@@ -388,6 +392,89 @@ def create_service_clusterip(names, tcp, cluster_ip, dry_run, validate, output):
     name = _one_name(names, "create service clusterip")
     _send(service_object(name, tcp, cluster_ip), "services", "service", dry_run,
           validate, output)
+
+
+@create_service.command("nodeport")
+@click.argument("names", nargs=-1, metavar="NAME")
+@click.option("--tcp", multiple=True, metavar="PORT[:TARGET]",
+              help="A port and its target port (repeat for more).")
+@click.option("--node-port", default=0, type=int,
+              help="The port on every node (default: one is allocated).")
+@_write_options
+def create_service_nodeport(names, tcp, node_port, dry_run, validate, output):
+    """Create a NodePort service."""
+    name = _one_name(names, "create service nodeport")
+    _send(service_object(name, tcp, service_type="NodePort", node_port=node_port),
+          "services", "service", dry_run, validate, output)
+
+
+@create_service.command("loadbalancer")
+@click.argument("names", nargs=-1, metavar="NAME")
+@click.option("--tcp", multiple=True, metavar="PORT[:TARGET]",
+              help="A port and its target port (repeat for more).")
+@_write_options
+def create_service_loadbalancer(names, tcp, dry_run, validate, output):
+    """Create a LoadBalancer service."""
+    name = _one_name(names, "create service loadbalancer")
+    _send(service_object(name, tcp, service_type="LoadBalancer"), "services",
+          "service", dry_run, validate, output)
+
+
+@create_secret.command("tls")
+@click.argument("names", nargs=-1, metavar="NAME")
+@click.option("--cert", default="", help="The PEM certificate file.")
+@click.option("--key", default="", help="The PEM private key file.")
+@_write_options
+def create_secret_tls(names, cert, key, dry_run, validate, output):
+    """Create a TLS secret from a certificate and its key."""
+    name = _one_name(names, "create secret tls")
+    if not cert or not key:
+        raise CommandError("key and cert must be specified")
+    data = {"tls.crt": base64.b64encode(_read(cert)).decode(),
+            "tls.key": base64.b64encode(_read(key)).decode()}
+    obj = {"kind": "Secret", "apiVersion": "v1", "metadata": _meta(name),
+           "data": data, "type": "kubernetes.io/tls"}
+    _send(obj, "secrets", "secret", dry_run, validate, output)
+
+
+DOCKER_HUB = "https://index.docker.io/v1/"
+
+
+def docker_config(server: str, username: str, password: str, email: str) -> str:
+    """A .dockerconfigjson as kubectl writes it (compact, its key order)."""
+    import json
+
+    auth = base64.b64encode(f"{username}:{password}".encode()).decode()
+    entry = {"username": username, "password": password}
+    if email:
+        entry["email"] = email
+    entry["auth"] = auth
+    return json.dumps({"auths": {server: entry}}, separators=(",", ":"))
+
+
+@create_secret.command("docker-registry")
+@click.argument("names", nargs=-1, metavar="NAME")
+@click.option("--docker-server", default=DOCKER_HUB, show_default=True,
+              help="The registry.")
+@click.option("--docker-username", default="", help="The registry user.")
+@click.option("--docker-password", default="", help="The registry password.")
+@click.option("--docker-email", default="", help="The user's email.")
+@_write_options
+def create_secret_docker_registry(names, docker_server, docker_username,
+                                  docker_password, docker_email, dry_run,
+                                  validate, output):
+    """Create a secret for pulling images from a registry."""
+    name = _one_name(names, "create secret docker-registry")
+    if not docker_username or not docker_password:
+        raise CommandError("either --from-file or the combination of "
+                           "--docker-username, --docker-password and "
+                           "--docker-server is required")
+    config = docker_config(docker_server, docker_username, docker_password,
+                           docker_email)
+    obj = {"kind": "Secret", "apiVersion": "v1", "metadata": _meta(name),
+           "data": {".dockerconfigjson": base64.b64encode(config.encode()).decode()},
+           "type": "kubernetes.io/dockerconfigjson"}
+    _send(obj, "secrets", "secret", dry_run, validate, output)
 
 
 SUBCOMMANDS = {

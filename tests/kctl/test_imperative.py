@@ -30,6 +30,13 @@ def files(tmp_path):
     (folder / "one").write_text("1")
     (folder / "two").write_text("2")
     (tmp_path / "vars.env").write_text("# settings\nA=1\n\nB=two words\n")
+    import subprocess
+
+    made = subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=x", "-keyout", str(tmp_path / "tls.key"),
+         "-out", str(tmp_path / "tls.crt")], capture_output=True)
+    assert made.returncode == 0, made.stderr
     return tmp_path
 
 
@@ -49,13 +56,22 @@ def files(tmp_path):
     ["create", "service", "clusterip", "svc", "--tcp=80:8080", "--tcp=443"],
     ["create", "service", "clusterip", "headless", "--clusterip=None",
      "--tcp=53:dns"],
+    ["create", "service", "nodeport", "np", "--tcp=80:8080", "--node-port=30080"],
+    ["create", "service", "loadbalancer", "lb", "--tcp=80"],
+    ["create", "secret", "tls", "t", "--cert={d}/tls.crt", "--key={d}/tls.key"],
+    ["create", "secret", "docker-registry", "reg", "--docker-server=reg.io",
+     "--docker-username=u", "--docker-password=p", "--docker-email=e@x"],
+    ["create", "secret", "docker-registry", "hub", "--docker-username=u",
+     "--docker-password=p"],
     ["run", "p", "--image=busybox", "--", "sleep", "10"],
     ["run", "p", "--image=busybox:1.36", "--command", "--restart=Never",
      "--labels=app=x,tier=y", "--env=A=1", "--env=B=2", "--port=8080",
      "--image-pull-policy=IfNotPresent", "--", "sh", "-c", "echo hi"],
 ], ids=["namespace", "configmap-literals", "configmap-files", "configmap-env-file",
         "secret-generic", "deployment", "deployment-images", "deployment-command",
-        "service-clusterip", "service-headless", "run-args", "run-command"])
+        "service-clusterip", "service-headless", "service-nodeport",
+        "service-loadbalancer", "secret-tls", "secret-docker-registry",
+        "secret-docker-hub", "run-args", "run-command"])
 def test_the_object_is_kubectls(kctl, kubectl, namespace, files, args):
     args = [a.replace("{d}", str(files)) for a in args]
 
@@ -91,8 +107,13 @@ def test_container_names_from_odd_images_get_a_suffix(kctl, kubectl, namespace):
     (["run", "p", "--image=x", "--restart=Sometimes"],
      "error: invalid restart policy: Sometimes\n"
      "See 'kctl run -h' for help and examples"),
+    (["create", "secret", "tls", "t"], "error: key and cert must be specified"),
+    (["create", "secret", "docker-registry", "d"],
+     "error: either --from-file or the combination of --docker-username, "
+     "--docker-password and --docker-server is required"),
 ], ids=["no-name", "literal-without-value", "duplicate-key", "missing-file",
-        "bad-port", "images-and-command", "bad-restart"])
+        "bad-port", "images-and-command", "bad-restart", "tls-without-files",
+        "registry-without-user"])
 def test_mistakes_get_kubectls_line(kctl, kubectl, namespace, args, line):
     cut = args.index("--") if "--" in args else len(args)
     args = [*args[:cut], "-n", namespace, *args[cut:]]
