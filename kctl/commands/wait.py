@@ -27,13 +27,14 @@ Examples:
 
 
 class Condition:
-    """One --for: condition=NAME[=VALUE], delete, or jsonpath='{...}'[=VALUE]."""
+    """One --for: condition=NAME[=VALUE], create, delete, or
+    jsonpath='{...}'[=VALUE]."""
 
     def __init__(self, text: str):
         self.text = text
         kind, _, rest = text.partition("=")
         self.kind = kind.lower()
-        if self.kind == "delete" and not rest:
+        if self.kind in ("delete", "create") and not rest:
             return
         if self.kind == "condition" and rest:
             name, _, value = rest.partition("=")
@@ -67,6 +68,8 @@ class Condition:
     def met(self, obj: dict | None) -> bool:
         if self.kind == "delete":
             return obj is None
+        if self.kind == "create":
+            return obj is not None
         if obj is None:
             return False
         if self.kind == "condition":
@@ -85,7 +88,8 @@ class Condition:
 @click.command(epilog=EXAMPLES)
 @resource_args
 @click.option("--for", "conditions", multiple=True,
-              help="condition=NAME[=VALUE], delete or jsonpath='{...}'[=VALUE]; "
+              help="condition=NAME[=VALUE], create, delete or "
+              "jsonpath='{...}'[=VALUE]; "
               "repeat: all must hold.")
 @click.option("--timeout", default="30s", show_default=True,
               help="Give up after this long (0: check once).")
@@ -132,6 +136,9 @@ def _wait_all(s, named, selected, selector, checks, deadline) -> None:
             return
         if time.monotonic() >= deadline:
             resource, name = pending[0]
+            if all(check.kind == "create" for check in checks):
+                # kubectl names no object when what it waited for never came.
+                raise CommandError("timed out waiting for the condition")
             raise CommandError(f"timed out waiting for the condition on "
                                f"{resource.qualified}/{name}")
         time.sleep(min(delay, max(0.0, deadline - time.monotonic())))

@@ -399,3 +399,27 @@ def test_config_view_equals_kubectls(kctl_env, order, flags):
                             capture_output=True, text=True, timeout=60)
 
     assert (ours.code, ours.out) == (theirs.returncode, theirs.stdout)
+
+
+def test_wait_for_create_as_kubectl(api_server, kctl, kubectl, namespace):
+    import threading
+
+    import requests
+
+    kctl("create", "configmap", "there", "--from-literal=a=1", "-n", namespace)
+    later = threading.Timer(0.5, lambda: requests.post(
+        f"{api_server.url}/api/v1/namespaces/{namespace}/configmaps", timeout=10,
+        json={"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "later"}}))
+    later.start()
+
+    there = kctl("wait", "--for=create", "cm/there", "-n", namespace, "--timeout=5s")
+    came = kctl("wait", "--for=create", "cm/later", "-n", namespace, "--timeout=10s")
+    never = kctl("wait", "--for=create", "cm/never", "-n", namespace, "--timeout=1s")
+    theirs = kubectl("wait", "--for=create", "cm/never", "-n", namespace,
+                     "--timeout=1s")
+    later.join()
+
+    assert (there.code, there.out) == (0, "configmap/there condition met\n")
+    assert (came.code, came.out) == (0, "configmap/later condition met\n")
+    assert (never.code, never.err) == (1, "error: timed out waiting for the condition\n")
+    assert (theirs.returncode, theirs.stderr) == (1, never.err)
