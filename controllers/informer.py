@@ -253,3 +253,17 @@ def _discard(index: dict[str, set[str]], value: str, key: str) -> None:
         keys.discard(key)
         if not keys:
             del index[value]
+
+
+async def run_synced(informers: list, stop: asyncio.Event, body) -> None:
+    """Run ``informers`` until ``stop``, and ``body()`` once all have synced;
+    the informers end with it (a controller's whole ``run``)."""
+    tasks = [asyncio.create_task(i.run(stop)) for i in informers]
+    try:
+        for informer in informers:
+            await informer.wait_synced()
+        await body()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from controllers.client import TRANSIENT, Conflict, NotFound, pod_path
-from controllers.informer import Informer
+from controllers.informer import Informer, run_synced
 from node.events import EventRecorder
 
 log = logging.getLogger("controllers.nodelifecycle")
@@ -69,16 +69,8 @@ class NodeLifecycleController:
         self.leases = Informer(
             client, "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases")
         self.pods = Informer(client, "/api/v1/pods")
-        informers = [asyncio.create_task(i.run(stop))
-                     for i in (self.nodes, self.leases, self.pods)]
-        try:
-            for informer in (self.nodes, self.leases, self.pods):
-                await informer.wait_synced()
-            await self._loop(stop)
-        finally:
-            for task in informers:
-                task.cancel()
-            await asyncio.gather(*informers, return_exceptions=True)
+        await run_synced([self.nodes, self.leases, self.pods], stop,
+                         lambda: self._loop(stop))
 
     async def _loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

@@ -22,7 +22,7 @@ import time
 from urllib.parse import quote
 
 from controllers.client import TRANSIENT, NotFound, pod_path
-from controllers.informer import Informer, object_key
+from controllers.informer import Informer, object_key, run_synced
 
 log = logging.getLogger("controllers.podgc")
 
@@ -48,15 +48,8 @@ class PodGCController:
         for informer in (self.nodes, self.pods):
             informer.add_handlers(on_add=self._poke, on_delete=self._poke,
                                   on_update=lambda old, new: self._poke(new))
-        informers = [asyncio.create_task(i.run(stop)) for i in (self.nodes, self.pods)]
-        try:
-            for informer in (self.nodes, self.pods):
-                await informer.wait_synced()
-            await self._loop(stop)
-        finally:
-            for task in informers:
-                task.cancel()
-            await asyncio.gather(*informers, return_exceptions=True)
+        await run_synced([self.nodes, self.pods], stop,
+                         lambda: self._loop(stop))
 
     def _poke(self, _obj: dict) -> None:
         self._wake.set()

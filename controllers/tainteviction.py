@@ -32,7 +32,7 @@ import time
 
 from controllers.client import TRANSIENT, NotFound, pod_path
 from controllers.events import ControllerEventRecorder
-from controllers.informer import Informer, object_key
+from controllers.informer import Informer, object_key, run_synced
 from controllers.nodelifecycle import CONTROLLED_TAINTS
 
 log = logging.getLogger("controllers.tainteviction")
@@ -66,15 +66,8 @@ class TaintEvictionController:
                                 on_delete=self._poke)
         self.pods.add_handlers(on_add=self._poke, on_update=self._pod_changed,
                                on_delete=self._poke)
-        informers = [asyncio.create_task(i.run(stop)) for i in (self.nodes, self.pods)]
-        try:
-            for informer in (self.nodes, self.pods):
-                await informer.wait_synced()
-            await self._loop(stop)
-        finally:
-            for task in informers:
-                task.cancel()
-            await asyncio.gather(*informers, return_exceptions=True)
+        await run_synced([self.nodes, self.pods], stop,
+                         lambda: self._loop(stop))
 
     def _poke(self, _obj: dict) -> None:
         self._wake.set()
