@@ -8,6 +8,7 @@ import click
 
 from kctl.commands.create import (dry_run_option, print_result, validate_option,
                                   write_query)
+from kctl.commands.imperative import pairs
 from kctl.errors import CommandError
 from kctl.options import connection_options, output_option, resource_args, session
 from kctl.resources import object_path, parse
@@ -74,7 +75,7 @@ def service_for(obj: dict, name: str, port: str, target_port: str, protocol: str
                 labels: str, selector: str, service_type: str, cluster_ip: str,
                 external_ip: str, session_affinity: str) -> dict:
     meta = obj.get("metadata") or {}
-    chosen_selector = _pairs(selector, "selector") if selector else selector_of(obj)
+    chosen_selector = pairs(selector, "selector") if selector else selector_of(obj)
     if port:
         if not port.isdigit():
             raise CommandError(f'strconv.Atoi: parsing "{port}": invalid syntax')
@@ -99,7 +100,7 @@ def service_for(obj: dict, name: str, port: str, target_port: str, protocol: str
             entry.update({"protocol": protocol or item["protocol"],
                           "port": item["port"], "targetPort": target})
             ports.append(entry)
-    service_labels = _pairs(labels, "label") if labels else dict(
+    service_labels = pairs(labels, "label") if labels else dict(
         meta.get("labels") or {})
     out_meta: dict = {"name": name or meta.get("name", ""), "creationTimestamp": None}
     if service_labels:
@@ -115,16 +116,6 @@ def service_for(obj: dict, name: str, port: str, target_port: str, protocol: str
         spec["sessionAffinity"] = session_affinity
     return {"kind": "Service", "apiVersion": "v1", "metadata": out_meta,
             "spec": spec, "status": {"loadBalancer": {}}}
-
-
-def _pairs(text: str, what: str) -> dict:
-    pairs = {}
-    for part in filter(None, text.split(",")):
-        key, eq, value = part.partition("=")
-        if not eq or not key:
-            raise CommandError(f"invalid {what} spec: {part}")
-        pairs[key] = value
-    return pairs
 
 
 @click.command(epilog=EXAMPLES)

@@ -58,6 +58,26 @@ def _write_options(func):
     return func
 
 
+def _source_options(func):
+    """--from-literal, --from-file and --from-env-file: the data of a config
+    map or a secret."""
+    for decorator in (
+            click.option("--from-env-file", "env_files", multiple=True,
+                         metavar="PATH", help="KEY=VALUE lines of a file."),
+            click.option("--from-file", "files", multiple=True,
+                         metavar="[KEY=]PATH", help="A file (its name is the key "
+                         "unless KEY= is given), or a directory's files."),
+            click.option("--from-literal", "literals", multiple=True,
+                         metavar="KEY=VALUE",
+                         help="A key and its value (repeat for more).")):
+        func = decorator(func)
+    return func
+
+
+_tcp_option = click.option("--tcp", multiple=True, metavar="PORT[:TARGET]",
+                           help="A port and its target port (repeat for more).")
+
+
 # --- builders ---
 
 def _meta(name: str, labels: dict | None = None) -> dict:
@@ -266,14 +286,16 @@ def service_object(name: str, tcp: tuple[str, ...], cluster_ip: str = "",
             "status": {"loadBalancer": {}}}
 
 
-def _labels(text: str) -> dict:
-    labels = {}
+def pairs(text: str, what: str) -> dict:
+    """``a=b,c=d`` as a map; kubectl's line for a part without "=" names
+    ``what`` (label, selector)."""
+    found = {}
     for part in filter(None, text.split(",")):
         key, eq, value = part.partition("=")
         if not eq or not key:
-            raise CommandError(f"invalid label spec: {part}")
-        labels[key] = value
-    return labels
+            raise CommandError(f"invalid {what} spec: {part}")
+        found[key] = value
+    return found
 
 
 def pod_object(name: str, image: str, args: tuple[str, ...], command: bool,
@@ -291,7 +313,7 @@ def pod_object(name: str, image: str, args: tuple[str, ...], command: bool,
         container["imagePullPolicy"] = pull_policy
     container["resources"] = {}
     return {"kind": "Pod", "apiVersion": "v1",
-            "metadata": _meta(name, _labels(labels) if labels else {"run": name}),
+            "metadata": _meta(name, pairs(labels, "label") if labels else {"run": name}),
             "spec": {"containers": [container], "restartPolicy": restart,
                      "dnsPolicy": "ClusterFirst"},
             "status": {}}
@@ -311,13 +333,7 @@ def create_namespace(names, dry_run, validate, output):
 
 @click.command("configmap")
 @click.argument("names", nargs=-1, metavar="NAME")
-@click.option("--from-literal", "literals", multiple=True, metavar="KEY=VALUE",
-              help="A key and its value (repeat for more).")
-@click.option("--from-file", "files", multiple=True, metavar="[KEY=]PATH",
-              help="A file (its name is the key unless KEY= is given), or a "
-              "directory's files.")
-@click.option("--from-env-file", "env_files", multiple=True, metavar="PATH",
-              help="KEY=VALUE lines of a file.")
+@_source_options
 @_write_options
 def create_configmap(names, literals, files, env_files, dry_run, validate, output):
     """Create a config map from literals, files or env files."""
@@ -333,13 +349,7 @@ def create_secret():
 
 @create_secret.command("generic")
 @click.argument("names", nargs=-1, metavar="NAME")
-@click.option("--from-literal", "literals", multiple=True, metavar="KEY=VALUE",
-              help="A key and its value (repeat for more).")
-@click.option("--from-file", "files", multiple=True, metavar="[KEY=]PATH",
-              help="A file (its name is the key unless KEY= is given), or a "
-              "directory's files.")
-@click.option("--from-env-file", "env_files", multiple=True, metavar="PATH",
-              help="KEY=VALUE lines of a file.")
+@_source_options
 @click.option("--type", "secret_type", default="", help="The secret's type.")
 @_write_options
 def create_secret_generic(names, literals, files, env_files, secret_type, dry_run,
@@ -382,8 +392,7 @@ def create_service():
 
 @create_service.command("clusterip")
 @click.argument("names", nargs=-1, metavar="NAME")
-@click.option("--tcp", multiple=True, metavar="PORT[:TARGET]",
-              help="A port and its target port (repeat for more).")
+@_tcp_option
 @click.option("--clusterip", "cluster_ip", default="",
               help='The cluster IP to ask for ("None" for a headless service).')
 @_write_options
@@ -396,8 +405,7 @@ def create_service_clusterip(names, tcp, cluster_ip, dry_run, validate, output):
 
 @create_service.command("nodeport")
 @click.argument("names", nargs=-1, metavar="NAME")
-@click.option("--tcp", multiple=True, metavar="PORT[:TARGET]",
-              help="A port and its target port (repeat for more).")
+@_tcp_option
 @click.option("--node-port", default=0, type=int,
               help="The port on every node (default: one is allocated).")
 @_write_options
@@ -410,8 +418,7 @@ def create_service_nodeport(names, tcp, node_port, dry_run, validate, output):
 
 @create_service.command("loadbalancer")
 @click.argument("names", nargs=-1, metavar="NAME")
-@click.option("--tcp", multiple=True, metavar="PORT[:TARGET]",
-              help="A port and its target port (repeat for more).")
+@_tcp_option
 @_write_options
 def create_service_loadbalancer(names, tcp, dry_run, validate, output):
     """Create a LoadBalancer service."""
